@@ -1,0 +1,117 @@
+# Copyright (c) 2026 runbook.golive maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Private to runbook.golive: one way to make an HTTP request. Not a public API."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import socket
+import time
+
+from ansible.module_utils.six.moves import http_client
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.urls import Request
+
+# Options every HTTP-speaking module shares; documented once in
+# plugins/doc_fragments/http_options.py.
+HTTP_ARGUMENT_SPEC = dict(
+    url=dict(type="str", required=True),
+    unix_socket=dict(type="path"),
+    headers=dict(type="dict", default={}),
+    host_header=dict(type="str"),
+    validate_certs=dict(type="bool", default=True),
+    ca_path=dict(type="path"),
+    request_timeout=dict(type="float", default=5.0),
+)
+
+
+class Response:
+    """What one HTTP exchange produced; ``error`` is set when none came back."""
+
+    def __init__(self, status=None, headers=None, body=b"", elapsed=0.0, error=None):
+        self.status = status
+        self.headers = headers or {}
+        self.body = body
+        self.elapsed = elapsed
+        self.error = error
+
+    @property
+    def answered(self):
+        return self.status is not None
+
+    def text(self, limit=None):
+        text = self.body.decode("utf-8", "replace")
+        if limit is not None and len(text) > limit:
+            return text[:limit] + "...(cut, %d bytes in all)" % len(self.body)
+        return text
+
+    def json(self):
+        """The body parsed as JSON, or raise ValueError."""
+        return json.loads(self.text())
+
+
+def split_unix_url(url, unix_socket=None):
+    """Accept ``unix:/path/to.sock:/health`` as well as ``unix_socket`` + http URL.
+
+    Returns ``(http_url, socket_path)``.
+    """
+    if url.startswith("unix:"):
+        rest = url[len("unix:") :]
+        sock, sep, path = rest.partition(":")
+        if not sep or not sock:
+            raise ValueError("url %r: a unix-socket URL is written unix:/path/to.sock:/request/path" % url)
+        return "http://localhost" + (path if path.startswith("/") else "/" + path), sock
+    return url, unix_socket
+
+
+def request(
+    url,
+    method="GET",
+    headers=None,
+    body=None,
+    unix_socket=None,
+    host_header=None,
+    validate_certs=True,
+    ca_path=None,
+    timeout=5.0,
+    follow_redirects=False,
+    clock=time.monotonic,
+):
+    """Send one request; never raises for HTTP statuses or network errors."""
+    url, unix_socket = split_unix_url(url, unix_socket)
+    all_headers = dict(headers or {})
+    if host_header:
+        all_headers["Host"] = host_header
+    data = body
+    if isinstance(body, (dict, list)):
+        data = json.dumps(body).encode("utf-8")
+        all_headers.setdefault("Content-Type", "application/json")
+    elif isinstance(body, str):
+        data = body.encode("utf-8")
+    req = Request(
+        headers=all_headers,
+        validate_certs=validate_certs,
+        ca_path=ca_path,
+        unix_socket=unix_socket,
+        follow_redirects="all" if follow_redirects else "none",
+        timeout=timeout,
+    )
+    start = clock()
+    try:
+        resp = req.open(method, url, data=data)
+        payload = resp.read()
+        return Response(resp.status, dict(resp.headers.items()), payload, clock() - start)
+    except HTTPError as err:
+        # 3xx (redirects are not followed), 4xx and 5xx are answers, not errors.
+        payload = b""
+        try:
+            payload = err.read() or b""
+        except Exception:  # noqa: BLE001 - a body that cannot be read is an empty body
+            payload = b""
+        return Response(err.code, dict(err.headers.items()) if err.headers else {}, payload, clock() - start)
+    except (URLError, http_client.HTTPException, socket.error, socket.timeout, OSError, ValueError) as err:
+        reason = getattr(err, "reason", err)
+        return Response(elapsed=clock() - start, error="%s" % (reason,))

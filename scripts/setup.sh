@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a Debian 12 machine (as root) and
+# creates the virtual environment. Safe to run again: it only adds what is
+# missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+
+need_apt=()
+for pkg in docker.io debootstrap rsync git curl make; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing Debian packages: ${need_apt[*]}; run as root or install them with apt-get" >&2
+    exit 1
+  fi
+  echo "setup: installing ${need_apt[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+stamp="$VENV/.requirements.sha256"
+want=$(cat requirements/*.txt | sha256sum | cut -d' ' -f1)
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: creating $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements/dev.txt
+  echo "$want" > "$stamp"
+fi
+
+# The checkout is the collection; make it importable as runbook.golive.
+mkdir -p .build/collections/ansible_collections/runbook
+ln -sfn "$PWD" .build/collections/ansible_collections/runbook/golive

@@ -1,0 +1,52 @@
+# Copyright (c) 2026 runbook.golive maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared helpers for the unit tests: run a module's main() with given args."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+
+class ModuleExit(Exception):
+    """Raised instead of sys.exit so a test can read the module's result."""
+
+    def __init__(self, result, failed):
+        super(ModuleExit, self).__init__(result.get("msg"))
+        self.result = result
+        self.failed = failed
+
+
+def _exit_json(self, **kwargs):
+    kwargs.setdefault("changed", False)
+    raise ModuleExit(json.loads(json.dumps(kwargs, default=str)), False)
+
+
+def _fail_json(self, msg, **kwargs):
+    kwargs["msg"] = msg
+    kwargs["failed"] = True
+    raise ModuleExit(json.loads(json.dumps(kwargs, default=str)), True)
+
+
+@pytest.fixture
+def run_module(monkeypatch):
+    """``run_module(main, args, check_mode=False)`` -> (result, failed)."""
+    from ansible.module_utils import basic
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", _exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", _fail_json)
+
+    def run(main, args, check_mode=False):
+        args = dict(args)
+        if check_mode:
+            args["_ansible_check_mode"] = True
+        with patch_module_args(args), pytest.raises(ModuleExit) as info:
+            main()
+        return info.value.result, info.value.failed
+
+    return run
