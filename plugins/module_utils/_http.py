@@ -9,10 +9,12 @@ __metaclass__ = type
 
 import json
 import socket
+import ssl
 import time
 
 from ansible.module_utils.six.moves import http_client
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.six.moves.urllib.parse import urlparse
 from ansible.module_utils.urls import Request
 
 # Options every HTTP-speaking module shares; documented once in
@@ -115,3 +117,68 @@ def request(
     except (URLError, http_client.HTTPException, socket.error, socket.timeout, OSError, ValueError) as err:
         reason = getattr(err, "reason", err)
         return Response(elapsed=clock() - start, error="%s" % (reason,))
+
+
+class _UnixHTTPConnection(http_client.HTTPConnection):
+    """An HTTPConnection to a unix socket."""
+
+    def __init__(self, path, timeout):
+        http_client.HTTPConnection.__init__(self, "localhost", timeout=timeout)
+        self._unix_path = path
+
+    def connect(self):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        sock.connect(self._unix_path)
+        self.sock = sock
+
+
+def upgrade(
+    url,
+    headers,
+    unix_socket=None,
+    host_header=None,
+    validate_certs=True,
+    ca_path=None,
+    timeout=5.0,
+    clock=time.monotonic,
+):
+    """Send a GET whose ``Connection``/``Upgrade`` headers are kept as given
+    (urllib forces ``Connection: close``), read only the status line and
+    headers, and close. For protocol handshakes such as WebSocket's (101).
+    Never raises for network errors.
+    """
+    url, unix_socket = split_unix_url(url, unix_socket)
+    parts = urlparse(url)
+    if parts.scheme not in ("http", "https", "ws", "wss"):
+        return Response(error="url %r: only http(s) and ws(s) URLs can be upgraded" % url)
+    secure = parts.scheme in ("https", "wss")
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    start = clock()
+    conn = None
+    try:
+        if unix_socket:
+            conn = _UnixHTTPConnection(unix_socket, timeout)
+        elif secure:
+            context = ssl.create_default_context(cafile=ca_path)
+            if not validate_certs:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            conn = http_client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout, context=context)
+        else:
+            conn = http_client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        conn.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
+        all_headers = dict(headers or {})
+        all_headers["Host"] = host_header or parts.netloc or "localhost"
+        for name, value in all_headers.items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        resp = conn.getresponse()
+        return Response(resp.status, dict(resp.getheaders()), b"", clock() - start)
+    except (http_client.HTTPException, socket.error, socket.timeout, ssl.SSLError, OSError, ValueError) as err:
+        return Response(elapsed=clock() - start, error="%s" % (err,))
+    finally:
+        if conn is not None:
+            conn.close()
