@@ -1,0 +1,351 @@
+# Copyright (c) 2026 runbook.golive maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Private to runbook.golive: the audit release log, its records and their rules. Not a public API."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import errno
+import json
+import os
+import re
+
+from ansible.module_utils.six import string_types
+
+from ansible_collections.runbook.golive.plugins.module_utils import _io
+from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
+
+SCHEMA = 1
+DECISIONS = ("go", "rollback", "partial")
+# The record's fields, in the order they are written.
+TEXT_FIELDS = (
+    "release_id",
+    "environment",
+    "phase",
+    "decision",
+    "version",
+    "previous_version",
+    "commit",
+    "owner",
+    "backup_id",
+    "backup_checksum",
+    "migration_from",
+    "migration_to",
+    "notes",
+)
+TIME_FIELDS = ("started", "finished")
+# Fields that may hold nested data, checked for secrets key by key.
+NESTED_FIELDS = ("phases", "health", "smoke", "extra")
+# Ansible's own bookkeeping in a registered result: not part of what happened.
+DROPPED_KEYS = ("invocation",)
+
+_SECRET_WORDS = frozenset(
+    (
+        "password",
+        "passwd",
+        "passphrase",
+        "pwd",
+        "pass",
+        "secret",
+        "secrets",
+        "token",
+        "tokens",
+        "key",
+        "keys",
+        "apikey",
+        "credential",
+        "credentials",
+        "authorization",
+        "cookie",
+        "pgpass",
+    )
+)
+_SECRET_VALUES = (
+    # a URL with a password in it: postgresql://app:s3cret@db/app
+    re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@"),
+    # password=..., token=... as in a DSN or a query string
+    re.compile(r"(?i)\b(password|passwd|secret|token|api[_-]?key|access[_-]?key)=[^\s&;]+"),
+    # "password": "..." in JSON text
+    re.compile(r'(?i)"(password|passwd|secret|token|api[_-]?key|access[_-]?key)"\s*:\s*"[^"]+'),
+)
+_COMMIT = re.compile(r"^[0-9a-fA-F]{7,64}$")
+_ISO = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$"
+)
+
+
+def _words(key):
+    """``apiKey`` / ``API-KEY`` / ``db_password`` -> their lower-case words."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", "%s" % key)
+    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+
+
+def looks_secret(key):
+    words = _words(key)
+    if any(w in _SECRET_WORDS for w in words):
+        return True
+    joined = "".join(words)
+    return any(s in joined for s in ("password", "passwd", "secret", "token", "apikey", "privatekey"))
+
+
+def clean(value, where):
+    """``value`` without Ansible's bookkeeping keys; GoliveError on anything secret."""
+    if isinstance(value, dict):
+        out = {}
+        for key in sorted(value, key=lambda k: "%s" % k):
+            if key in DROPPED_KEYS or ("%s" % key).startswith("_ansible"):
+                continue
+            path = "%s.%s" % (where, key)
+            if looks_secret(key):
+                raise GoliveError(
+                    "release log record: %s looks like a secret (its name says password, token, key, "
+                    "secret...); a release log never holds secrets: remove it or give it a name that "
+                    "does not look secret" % path
+                )
+            out["%s" % key] = clean(value[key], path)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [clean(item, "%s.%d" % (where, i)) for i, item in enumerate(value)]
+    if isinstance(value, string_types):
+        for pattern in _SECRET_VALUES:
+            if pattern.search(value):
+                raise GoliveError(
+                    "release log record: %s holds what looks like a secret (a password in a URL, "
+                    "password=..., token=...); a release log never holds secrets: remove it" % where
+                )
+        return value
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return "%s" % value
+
+
+def parse_time(value, name):
+    """An ISO 8601 time as ``(datetime in UTC, "YYYY-MM-DDTHH:MM:SSZ")``; no zone means UTC."""
+    match = _ISO.match(("%s" % value).strip())
+    if not match:
+        raise GoliveError(
+            "release log record: %s %r is not an ISO 8601 time; write it like 2026-11-22T02:00:00Z" % (name, value)
+        )
+    year, month, day, hour, minute, second, zone = match.groups()
+    try:
+        when = datetime.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0))
+    except ValueError as err:
+        raise GoliveError("release log record: %s %r is not a valid time: %s" % (name, value, err))
+    if zone and zone not in ("Z", "z", "UTC"):
+        sign = 1 if zone[0] == "+" else -1
+        digits = zone[1:].replace(":", "")
+        offset = datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+        when -= sign * offset
+    return when, when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc_now():
+    return datetime.datetime.utcnow().replace(microsecond=0)
+
+
+def build(params, now=None):
+    """The record to write, from the module's parameters; GoliveError when invalid."""
+    rec = {"schema": SCHEMA}
+    for name in TEXT_FIELDS:
+        value = params.get(name)
+        if value is not None:
+            value = "%s" % value
+            if "\n" in value and name != "notes":
+                raise GoliveError("release log record: %s must be one line, got %r" % (name, value))
+            rec[name] = clean(value, name)
+    for name in ("release_id", "environment", "version", "decision"):
+        if not rec.get(name):
+            raise GoliveError("release log record: %s is required" % name)
+    rec.setdefault("phase", "final")
+    if rec["decision"] not in DECISIONS:
+        raise GoliveError("release log record: decision %r is not one of %s" % (rec["decision"], ", ".join(DECISIONS)))
+    if rec["decision"] == "rollback" and not rec.get("previous_version"):
+        raise GoliveError(
+            "release log record: a rollback needs previous_version, the version the fleet was rolled back to"
+        )
+    if rec.get("commit") and not _COMMIT.match(rec["commit"]):
+        raise GoliveError("release log record: commit %r is not a git commit SHA (7 to 64 hex digits)" % rec["commit"])
+    times = {}
+    for name in TIME_FIELDS:
+        if params.get(name) not in (None, ""):
+            times[name], rec[name] = parse_time(params[name], name)
+    if len(times) == 2:
+        seconds = (times["finished"] - times["started"]).total_seconds()
+        if seconds < 0:
+            raise GoliveError(
+                "release log record: finished %s is before started %s" % (rec["finished"], rec["started"])
+            )
+        rec["duration"] = seconds
+    phases = params.get("phases")
+    if phases:
+        if not isinstance(phases, dict):
+            raise GoliveError("release log record: phases maps a phase name to its seconds")
+        rec["phases"] = {}
+        for name, given in clean(phases, "phases").items():
+            try:
+                seconds = float(given)
+            except (TypeError, ValueError):
+                seconds = -1.0
+            if seconds < 0:
+                raise GoliveError(
+                    "release log record: phases.%s must be a number of seconds, got %r" % (name, phases[name])
+                )
+            rec["phases"][name] = seconds
+    for name in ("health", "smoke", "extra"):
+        if params.get(name) is not None:
+            rec[name] = clean(params[name], name)
+    hosts = params.get("hosts")
+    if hosts:
+        rec["hosts"] = clean(["%s" % h for h in hosts], "hosts")
+    rec["recorded_at"] = (now or utc_now()).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return rec
+
+
+def key(rec):
+    """What makes a record unique: appending the same one twice changes nothing."""
+    return (rec.get("release_id"), rec.get("decision"), rec.get("phase") or "final")
+
+
+def dumps(rec):
+    return json.dumps(rec, sort_keys=True, separators=(",", ":"))
+
+
+def parse_lines(text):
+    """``(records, bad_line_numbers)`` of a JSON Lines log; a torn last line is reported, not fatal."""
+    records, bad = [], []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            bad.append(number)
+            continue
+        if isinstance(rec, dict):
+            records.append(rec)
+        else:
+            bad.append(number)
+    return records, bad
+
+
+def find(records, rec):
+    wanted = key(rec)
+    for old in records:
+        if key(old) == wanted:
+            return old
+    return None
+
+
+def current_versions(records):
+    """Per environment, the version that serves after the records in order:
+    ``go`` sets it to the record's version, ``rollback`` to the version rolled
+    back to (previous_version), ``partial`` leaves it (the fleet is mixed)."""
+    current = {}
+    for rec in records:
+        env = rec.get("environment")
+        decision = rec.get("decision")
+        if not env or decision not in ("go", "rollback"):
+            continue
+        version = rec.get("version") if decision == "go" else rec.get("previous_version")
+        current[env] = dict(
+            version=version,
+            release_id=rec.get("release_id"),
+            decision=decision,
+            recorded_at=rec.get("recorded_at"),
+        )
+    return current
+
+
+def select(records, environment=None, limit=20):
+    """The last ``limit`` records (of ``environment``), newest first."""
+    chosen = [r for r in records if environment is None or r.get("environment") == environment]
+    return list(reversed(chosen[-limit:])) if limit > 0 else []
+
+
+# -- the JSON Lines file ----------------------------------------------------
+
+
+def read_file(path):
+    """``(records, bad_line_numbers)``; a missing file is an empty log."""
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8", "replace")
+    except IOError as err:
+        if err.errno == errno.ENOENT:
+            return [], []
+        raise GoliveError("release log %s: cannot read it: %s" % (path, err.strerror))
+    return parse_lines(text)
+
+
+def ensure_dir(path, mode=0o750):
+    """Create the log's directory (and parents) with ``mode`` if missing."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(directory):
+        return False
+    try:
+        os.makedirs(directory, mode)
+        os.chmod(directory, mode)
+    except OSError as err:
+        raise GoliveError("release log %s: cannot create %s: %s" % (path, directory, err.strerror))
+    return True
+
+
+def append_file(path, rec, mode):
+    """Append ``rec`` durably, keeping the file's mode at ``mode``."""
+    ensure_dir(path)
+    _io.append_line(path, dumps(rec), mode)
+    try:
+        if (os.stat(path).st_mode & 0o7777) != mode:
+            os.chmod(path, mode)
+    except OSError as err:
+        raise GoliveError("release log %s: cannot set its mode: %s" % (path, err.strerror))
+
+
+# -- what the module does ---------------------------------------------------
+
+
+def run(module):
+    """Decide, then act unless in check mode; returns the module's result."""
+    p = module.params
+    path = p["path"]
+    records, bad = read_file(path)
+    if bad:
+        module.warn(
+            "release log %s: line%s %s %s not a JSON record and %s skipped"
+            % (
+                path,
+                "s" if len(bad) > 1 else "",
+                ", ".join("%d" % n for n in bad),
+                "are" if len(bad) > 1 else "is",
+                "were" if len(bad) > 1 else "was",
+            )
+        )
+    if p["state"] == "query":
+        if p["limit"] < 0:
+            raise GoliveError("limit must not be negative, got %d" % p["limit"])
+        return dict(
+            changed=False,
+            records=select(records, p["environment"], p["limit"]),
+            current=current_versions(records),
+            bad_lines=bad,
+        )
+    rec = build(p)
+    old = find(records, rec)
+    if old is not None:
+        return dict(
+            changed=False,
+            appended=False,
+            record=old,
+            bad_lines=bad,
+            msg="release %s (%s, %s) is already in %s" % (rec["release_id"], rec["decision"], rec["phase"], path),
+        )
+    line = dumps(rec)
+    result = dict(changed=True, appended=True, record=rec, bad_lines=bad)
+    if module._diff:
+        result["diff"] = dict(before="", after=line + "\n", before_header=path, after_header=path)
+    if not module.check_mode:
+        append_file(path, rec, int(p["mode"], 8))
+    return result

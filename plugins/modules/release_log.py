@@ -1,0 +1,306 @@
+#!/usr/bin/python
+# Copyright (c) 2026 runbook.golive maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: release_log
+short_description: Keep an append-only audit log of rollouts and rollbacks
+version_added: 0.1.0
+description:
+  - With O(state=present), appends one record of a rollout or rollback (release id,
+    environment, version, commit, owner, times, phase durations, backup, migration,
+    health and smoke results, the decision) to a JSON Lines file, one JSON object a line.
+  - Appending is idempotent. A record with the same O(release_id), O(decision) and
+    O(phase) as one already in the log is not appended again.
+  - With O(state=query), returns the last records and the version that serves in each
+    environment according to the log.
+  - A release log never holds secrets. A key anywhere in the record whose name looks
+    secret (password, token, key, secret, credential, authorization, cookie...) or a
+    value that looks like one (a password in a URL, C(password=...), C(token=...))
+    fails the task before anything is written. Ansible's own C(invocation) key of a
+    registered result is dropped.
+author:
+  - runbook.golive maintainers (@runbook-golive)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: In check mode the module reports the record it would append and appends nothing.
+  diff_mode:
+    support: full
+    details: The diff shows the line appended to the file.
+  platform:
+    platforms: posix
+options:
+  state:
+    description:
+      - V(present) appends a record, V(query) reads the log.
+    type: str
+    choices: [present, query]
+    default: present
+  path:
+    description:
+      - The JSON Lines file, for example V(/var/log/golive/releases.jsonl).
+      - Its directory is created with mode V(0750) when missing.
+    type: path
+    required: true
+  mode:
+    description:
+      - The file's mode. It holds who released what and when, so it is never world-readable.
+    type: str
+    choices: ['0600', '0640']
+    default: '0640'
+  release_id:
+    description:
+      - The release's id, for example V(2026-11-22T02-00-v1.4.2). Required with O(state=present).
+    type: str
+  environment:
+    description:
+      - The environment, for example V(production). Required with O(state=present).
+      - With O(state=query), only records of this environment are returned.
+    type: str
+  version:
+    description:
+      - The version that was rolled out (for a rollback, the one that was rolled back).
+        Required with O(state=present).
+    type: str
+  decision:
+    description:
+      - V(go) (the version serves), V(rollback) (the fleet went back to O(previous_version))
+        or V(partial) (only part of the fleet runs the version). Required with O(state=present).
+    type: str
+    choices: [go, rollback, partial]
+  phase:
+    description:
+      - The step of the release the record closes, for example V(canary), V(fleet) or V(final).
+    type: str
+    default: final
+  previous_version:
+    description:
+      - The version that served before. Required with O(decision=rollback), where it is
+        the version rolled back to.
+    type: str
+  commit:
+    description:
+      - The git commit SHA of the version (7 to 64 hex digits).
+    type: str
+  owner:
+    description:
+      - Who ran the release.
+    type: str
+  started:
+    description:
+      - When the release started, ISO 8601 (V(2026-11-22T02:00:00Z)). Written in UTC; a time
+        without a zone is taken as UTC.
+    type: str
+  finished:
+    description:
+      - When the release finished, ISO 8601. With O(started), the record gets C(duration) in seconds.
+    type: str
+  phases:
+    description:
+      - Seconds each phase took by phase name, for example C(backup) 42.1, C(migrate) 3.2,
+        C(deploy) 95.
+    type: dict
+  backup_id:
+    description:
+      - The id or path of the backup taken before the release.
+    type: str
+  backup_checksum:
+    description:
+      - The backup's checksum, for example V(sha256:9f2c...).
+    type: str
+  migration_from:
+    description:
+      - The schema revision before the release.
+    type: str
+  migration_to:
+    description:
+      - The schema revision after the release.
+    type: str
+  health:
+    description:
+      - The health result, for example the registered result of M(runbook.golive.health_wait).
+    type: raw
+  smoke:
+    description:
+      - The smoke result, for example the registered result of M(runbook.golive.smoke_check).
+    type: raw
+  hosts:
+    description:
+      - The hosts the release touched.
+    type: list
+    elements: str
+  notes:
+    description:
+      - Free text, for example why a rollback happened.
+    type: str
+  extra:
+    description:
+      - More fields a team wants to keep, as a dict.
+    type: dict
+  limit:
+    description:
+      - With O(state=query), how many records to return, newest first.
+    type: int
+    default: 20
+seealso:
+  - module: runbook.golive.smoke_check
+  - module: runbook.golive.health_wait
+"""
+
+EXAMPLES = r"""
+- name: Record the go-live
+  runbook.golive.release_log:
+    path: /var/log/golive/releases.jsonl
+    release_id: "{{ golive_release_id }}"
+    environment: production
+    version: v1.4.2
+    previous_version: v1.4.1
+    commit: 3f9c2a1d5e7b
+    owner: "{{ golive_owner }}"
+    started: "{{ golive_started }}"
+    finished: "{{ now(utc=true).isoformat() }}"
+    phases:
+      backup: 42.1
+      migrate: 3.2
+      deploy: 95.0
+    backup_id: /var/backups/golive/2026-11-22T02-00.dump
+    backup_checksum: "sha256:{{ golive_backup.sha256 }}"
+    migration_from: 20261101_add_items
+    migration_to: 20261120_add_tags
+    health: "{{ golive_health }}"
+    smoke: "{{ golive_smoke }}"
+    decision: go
+    hosts: "{{ groups['app'] }}"
+  delegate_to: "{{ groups['db'][0] }}"
+  run_once: true
+
+- name: Record a rollback
+  runbook.golive.release_log:
+    path: /var/log/golive/releases.jsonl
+    release_id: "{{ golive_release_id }}"
+    environment: production
+    version: v1.4.2
+    previous_version: v1.4.1
+    decision: rollback
+    notes: "smoke failed: {{ golive_smoke.msg }}"
+
+- name: Which version serves in production?
+  runbook.golive.release_log:
+    state: query
+    path: /var/log/golive/releases.jsonl
+    environment: production
+    limit: 5
+  register: golive_log
+
+- name: Show it
+  ansible.builtin.debug:
+    msg: "{{ golive_log.current.production.version }}"
+"""
+
+RETURN = r"""
+record:
+  description:
+    - With O(state=present), the record appended, or in check mode the one that would be,
+      or the record already in the log with the same release id, decision and phase.
+  returned: when state is present
+  type: dict
+  sample:
+    schema: 1
+    release_id: 2026-11-22T02-00-v1.4.2
+    environment: production
+    phase: final
+    decision: go
+    version: v1.4.2
+    previous_version: v1.4.1
+    started: "2026-11-22T02:00:00Z"
+    finished: "2026-11-22T02:04:10Z"
+    duration: 250.0
+    recorded_at: "2026-11-22T02:04:11Z"
+appended:
+  description: Whether the record was (or in check mode would be) appended, false when already logged.
+  returned: when state is present
+  type: bool
+  sample: true
+records:
+  description: With O(state=query), the last O(limit) records, newest first.
+  returned: when state is query
+  type: list
+  elements: dict
+current:
+  description:
+    - With O(state=query), per environment, the version that serves according to the log.
+      A V(go) record sets it to its version, a V(rollback) record to its previous version,
+      a V(partial) record leaves it as it was.
+  returned: when state is query
+  type: dict
+  sample:
+    production:
+      version: v1.4.1
+      release_id: 2026-11-22T02-00-v1.4.2
+      decision: rollback
+      recorded_at: "2026-11-22T02:04:11Z"
+bad_lines:
+  description: Line numbers of the file that are not JSON records (a torn last line), skipped with a warning.
+  returned: always
+  type: list
+  elements: int
+  sample: []
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.runbook.golive.plugins.module_utils import _release_log
+from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            state=dict(type="str", choices=["present", "query"], default="present"),
+            path=dict(type="path", required=True),
+            mode=dict(type="str", choices=["0600", "0640"], default="0640"),
+            release_id=dict(type="str"),
+            environment=dict(type="str"),
+            version=dict(type="str"),
+            decision=dict(type="str", choices=list(_release_log.DECISIONS)),
+            phase=dict(type="str", default="final"),
+            previous_version=dict(type="str"),
+            commit=dict(type="str"),
+            owner=dict(type="str"),
+            started=dict(type="str"),
+            finished=dict(type="str"),
+            phases=dict(type="dict"),
+            backup_id=dict(type="str"),
+            backup_checksum=dict(type="str"),
+            migration_from=dict(type="str"),
+            migration_to=dict(type="str"),
+            health=dict(type="raw"),
+            smoke=dict(type="raw"),
+            hosts=dict(type="list", elements="str"),
+            notes=dict(type="str"),
+            extra=dict(type="dict"),
+            limit=dict(type="int", default=20),
+        ),
+        required_if=[
+            ("state", "present", ("release_id", "environment", "version", "decision")),
+            ("decision", "rollback", ("previous_version",)),
+        ],
+        supports_check_mode=True,
+    )
+    try:
+        result = _release_log.run(module)
+    except GoliveError as err:
+        module.fail_json(msg="%s" % err, **err.result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
