@@ -1,0 +1,80 @@
+# Copyright (c) 2026 runbook.golive maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Filters the golive roles decide with: change window, database fingerprint diff."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible.errors import AnsibleFilterError
+
+_CLOCK = re.compile(r"^\d{4}-\d{2}-\d{2}T(\d{2}):(\d{2}) ([1-7])$")
+_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
+DAYS = {1: "Monday", 2: "Tuesday", 3: "Wednesday", 4: "Thursday", 5: "Friday", 6: "Saturday", 7: "Sunday"}
+
+
+def _minutes(text, what):
+    match = _HHMM.match(("%s" % text).strip())
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise AnsibleFilterError("%s must be HH:MM (24-hour clock), got %r" % (what, text))
+    return int(match.group(1)) * 60 + int(match.group(2))
+
+
+def change_window(clock, start="", end="", freeze_days=None, freeze_from_hour=0):
+    """Whether a go-live may start now: inside the window and outside the freeze."""
+    match = _CLOCK.match(("%s" % clock).strip())
+    if not match:
+        raise AnsibleFilterError(
+            "change_window expects 'YYYY-mm-ddTHH:MM D' (date +'%%Y-%%m-%%dT%%H:%%M %%u'), got %r" % clock
+        )
+    now = int(match.group(1)) * 60 + int(match.group(2))
+    day = int(match.group(3))
+    freeze_days = [int(d) for d in (freeze_days or [])]
+    if any(d < 1 or d > 7 for d in freeze_days):
+        raise AnsibleFilterError("freeze_days are weekday numbers 1 (Monday) to 7 (Sunday), got %s" % freeze_days)
+    hour = int(freeze_from_hour or 0)
+    if freeze_days and day in freeze_days:
+        first = freeze_days[0]
+        if day != first or now >= hour * 60:
+            since = "%s %02d:00" % (DAYS[first], hour)
+            return dict(
+                allowed=False,
+                reason="it is %s %s, inside the change freeze (from %s)" % (DAYS[day], clock[11:16], since),
+            )
+    if start or end:
+        if not (start and end):
+            raise AnsibleFilterError("give both the window start and end (HH:MM), or neither")
+        lo, hi = _minutes(start, "window start"), _minutes(end, "window end")
+        inside = lo <= now < hi if lo <= hi else (now >= lo or now < hi)
+        if not inside:
+            return dict(allowed=False, reason="it is %s, outside the change window %s-%s" % (clock[11:16], start, end))
+    return dict(allowed=True, reason="inside the change window")
+
+
+def fingerprint_diff(before, after, rows=True):
+    """Differences between two pg_fingerprint results, one sentence each."""
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        raise AnsibleFilterError("fingerprint_diff compares two pg_fingerprint results (dicts)")
+    diffs = []
+    old, new = before.get("objects", {}), after.get("objects", {})
+    for name in sorted(set(old) | set(new)):
+        if name not in new:
+            diffs.append("%s is missing" % name)
+        elif name not in old:
+            diffs.append("%s is new" % name)
+        elif old[name] != new[name]:
+            diffs.append("%s has changed" % name)
+    if rows:
+        old_rows, new_rows = before.get("row_counts", {}), after.get("row_counts", {})
+        for table in sorted(set(old_rows) & set(new_rows)):
+            if old_rows[table] != new_rows[table]:
+                diffs.append("table %s has %s rows, had %s" % (table, new_rows[table], old_rows[table]))
+    return diffs
+
+
+class FilterModule:
+    def filters(self):
+        return {"change_window": change_window, "fingerprint_diff": fingerprint_diff}
