@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# make lab-down: removes the lab's containers and network. Images stay cached
+# and dockerd keeps running; .lab/ (password, sample repo) is kept.
+set -euo pipefail
+# shellcheck source=lab/scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+if ! command -v docker >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; then
+  log "docker is not running: no lab to remove"
+  exit 0
+fi
+mapfile -t ids < <(docker ps -aq --filter label=golive-lab=1)
+for host in "${LAB_HOSTS[@]}"; do
+  id=$(docker ps -aq --filter "name=^$(container_name "$host")$")
+  [ -n "$id" ] && ids+=("$id")
+done
+if [ ${#ids[@]} -gt 0 ]; then
+  log "removing containers: $(docker inspect -f '{{.Name}}' "${ids[@]}" 2>/dev/null | tr -d / | sort -u | xargs)"
+  docker rm -f -v "${ids[@]}" >/dev/null
+fi
+if docker network inspect "$LAB_NET" >/dev/null 2>&1; then
+  log "removing network $LAB_NET"
+  docker network rm "$LAB_NET" >/dev/null
+fi
+log "lab is down"
