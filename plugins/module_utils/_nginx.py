@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import calendar
+import json
 import os
 import re
 import time
@@ -163,7 +164,8 @@ NAMED_FORMATS = {
     "common": '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent',
 }
 _VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
-_CAPTURED = ("status", "time_local", "time_iso8601", "msec", "request")
+_TIME_FIELDS = ("msec", "time_iso8601", "time_local")
+_CAPTURED = ("status",) + _TIME_FIELDS
 _FALLBACK_STATUS = re.compile(r'"[^"]*" (\d{3}) ')
 _MONTHS = dict((m, i) for i, m in enumerate(calendar.month_abbr) if m)
 _TIME_LOCAL = re.compile(r"^(\d{2})/(\w{3})/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$")
@@ -172,12 +174,47 @@ _ISO = re.compile(
 )
 
 
-def compile_log_format(fmt):
-    """An nginx ``log_format`` string (or ``combined``/``common``) -> a regex with named groups.
+class RegexFormat:
+    """A line format given as an nginx ``log_format`` string."""
 
-    Each variable matches up to the next literal character, so quoted fields may hold spaces;
-    fields after the last variable (extra fields appended to a known format) are tolerated.
+    def __init__(self, regex):
+        self.regex = regex
+        self.has_time = bool(set(_TIME_FIELDS) & set(regex.groupindex))
+
+    def parse(self, line):
+        """``(status, time text)``; status None when the line is not understood."""
+        match = self.regex.match(line)
+        if not match:
+            loose = _FALLBACK_STATUS.search(line)
+            return (int(loose.group(1)) if loose else None), None
+        fields = match.groupdict()
+        return int(fields["status"]), next((fields[f] for f in _TIME_FIELDS if fields.get(f)), None)
+
+
+class JsonFormat:
+    """One JSON object per line (nginx ``escape=json``): ``status`` and a time key."""
+
+    has_time = True
+    time_keys = ("time", "time_iso8601", "time_local", "msec", "timestamp", "@timestamp")
+
+    def parse(self, line):
+        try:
+            record = json.loads(line)
+            status = int(record["status"])
+        except (ValueError, KeyError, TypeError):
+            return None, None
+        return status, next(("%s" % record[k] for k in self.time_keys if record.get(k) not in (None, "")), None)
+
+
+def compile_log_format(fmt):
+    """``json``, ``combined``, ``common`` or an nginx ``log_format`` string -> a line format.
+
+    In a format string each variable matches up to the next literal character (quoted fields
+    may hold spaces and escaped quotes); fields after the last variable (extra fields appended
+    to a known format) are tolerated.
     """
+    if fmt == "json":
+        return JsonFormat()
     fmt = NAMED_FORMATS.get(fmt, fmt)
     parts = []
     pos = 0
@@ -191,6 +228,8 @@ def compile_log_format(fmt):
         following = fmt[match.end() : match.end() + 1]
         if name == "status":
             body = r"\d{3}"
+        elif following == '"':
+            body = r'(?:[^"\\]|\\.)*'
         elif following:
             body = "[^%s]*" % re.escape(following)
         else:
@@ -202,7 +241,7 @@ def compile_log_format(fmt):
             parts.append("(?:%s)" % body)
         pos = match.end()
     parts.append(re.escape(fmt[pos:]))
-    return re.compile("^" + "".join(parts))
+    return RegexFormat(re.compile("^" + "".join(parts)))
 
 
 def _offset_seconds(sign, hours, minutes):
@@ -236,14 +275,6 @@ def parse_time(value):
     return None
 
 
-def line_time(match):
-    for name in ("msec", "time_iso8601", "time_local"):
-        value = match.groupdict().get(name)
-        if value:
-            return parse_time(value)
-    return None
-
-
 class AccessCount:
     """Counts per status class from one pass over an access log."""
 
@@ -267,23 +298,16 @@ class AccessCount:
             self.sample_5xx.append(line)
 
 
-def count_lines(lines, regex, since=None, samples=5):
-    """Count statuses in ``lines`` (text, no newline) matched by ``regex`` at or after epoch ``since``."""
+def count_lines(lines, line_format, since=None, samples=5):
+    """Count statuses in ``lines`` (text, no newline) at or after epoch ``since``."""
     count = AccessCount(samples)
     for line in lines:
-        match = regex.match(line)
-        status = None
-        if match:
-            status = int(match.group("status"))
-        else:
-            loose = _FALLBACK_STATUS.search(line)
-            if loose:
-                status = int(loose.group(1))
+        status, when = line_format.parse(line)
         if status is None:
             count.unparsed += 1
             continue
         if since is not None:
-            when = line_time(match) if match else None
+            when = parse_time(when) if when else None
             if when is None:
                 count.unparsed += 1
                 continue
@@ -326,7 +350,7 @@ def _end_of_last_line(handle, size, limit=65536):
 
 
 def count_access(path, log_format="combined", since_offset=None, since_time=None, samples=5):
-    regex = compile_log_format(log_format)
+    line_format = compile_log_format(log_format)
     since = None
     if since_time is not None:
         since = parse_time(since_time)
@@ -334,10 +358,10 @@ def count_access(path, log_format="combined", since_offset=None, since_time=None
             raise GoliveError(
                 "since_time %r is not a time; give ISO 8601 (2026-11-22T06:00:00Z) or epoch seconds" % since_time
             )
-        if not set(("time_local", "time_iso8601", "msec")) & set(regex.groupindex):
+        if not line_format.has_time:
             raise GoliveError("log_format has no $time_local, $time_iso8601 or $msec; count with since_offset instead")
     lines, start, end, rotated, size = read_new_lines(path, since_offset)
-    count = count_lines(lines, regex, since, samples)
+    count = count_lines(lines, line_format, since, samples)
     return dict(
         path=path,
         start_offset=start,

@@ -89,8 +89,9 @@ options:
   log_format:
     description:
       - The access log's format, V(combined) (also matches formats that append fields to it,
-        such as Debian's C(main)), V(common), or the nginx C(log_format) string itself, which
-        must contain C($status).
+        such as C(main)), V(common), V(json) (one JSON object per line, nginx C(escape=json),
+        with a C(status) key and a C(time), C(time_iso8601), C(time_local) or C(msec) key),
+        or the nginx C(log_format) string itself, which must contain C($status).
     type: str
     default: combined
   samples:

@@ -127,6 +127,29 @@ def test_custom_format():
     assert count.statuses == {"301": 1} and count.before_since == 1
 
 
+def test_quoted_fields_may_hold_escaped_quotes():
+    fmt = _nginx.compile_log_format('"$request" "$http_user_agent" $status')
+    assert fmt.parse('"GET /a\\x22b HTTP/1.1" "say \\"hi\\" 1.0" 418') == (418, None)
+
+
+JSON_LINES = [
+    '{"time":"2026-11-22T06:26:30+00:00","uri":"/health","status":200,"request_time":0.003}',
+    '{"time":"2026-11-22T06:26:31+00:00","uri":"/nope \\"x\\"","status":404}',
+    '{"time":"2026-11-22T06:26:32+00:00","uri":"/items","status":"503"}',
+    '{"uri":"/no-status"}',
+    "not json",
+]
+
+
+def test_json_lines():
+    fmt = _nginx.compile_log_format("json")
+    count = _nginx.count_lines(JSON_LINES, fmt)
+    assert count.statuses == {"200": 1, "404": 1, "503": 1} and count.unparsed == 2
+    count = _nginx.count_lines(JSON_LINES, fmt, since=_nginx.parse_time("2026-11-22T06:26:31Z"))
+    assert count.statuses == {"404": 1, "503": 1} and count.before_since == 1
+    assert count.sample_5xx == [JSON_LINES[2]]
+
+
 def test_format_without_status_is_refused():
     with pytest.raises(GoliveError, match=r"has no \$status"):
         _nginx.compile_log_format("$remote_addr $request")
