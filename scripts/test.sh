@@ -40,11 +40,12 @@ stage lint make --no-print-directory lint
 stage sanity make --no-print-directory sanity
 stage units make --no-print-directory units
 if stage lab-up make --no-print-directory lab-up; then
+  # The end-to-end go-lives start from the lab as lab-up leaves it (v1.0.0).
+  stage e2e make --no-print-directory e2e
   stage integration make --no-print-directory integration
   stage molecule make --no-print-directory molecule
-  stage e2e make --no-print-directory e2e
 else
-  for s in integration molecule e2e; do skip "$s" "the lab did not come up"; done
+  for s in e2e integration molecule; do skip "$s" "the lab did not come up"; done
 fi
 
 printf '\n===== summary =====\n'

@@ -1,0 +1,174 @@
+# Copyright (c) 2026 runbook.golive maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What a person checks after a go-live in the lab, as functions."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import http.client
+import json
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LB = ("127.0.0.1", 18080)
+APP_HOSTS = ("app1", "app2")
+REPO = ROOT / ".lab" / "sample-app"
+
+
+def sh(*argv, check=True):
+    proc = subprocess.run(list(argv), capture_output=True, text=True, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError("%s failed (%d): %s %s" % (argv, proc.returncode, proc.stdout, proc.stderr))
+    return proc
+
+
+def playbook(name, *extra, env=None):
+    """Run a playbook of the collection against the lab; returns the CompletedProcess."""
+    import os
+
+    start = time.monotonic()
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", str(ROOT / "inventories/lab"), str(ROOT / "playbooks" / name), *extra],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(os.environ, **(env or {})),
+    )
+    print("%s %s: rc=%d in %.1fs" % (name, " ".join(extra), proc.returncode, time.monotonic() - start))
+    proc.output = proc.stdout + proc.stderr
+    return proc
+
+
+def golive(version, *extra, env=None):
+    return playbook("golive.yml", "-e", "golive_version=%s" % version, *extra, env=env)
+
+
+def dexec(host, *argv, check=True):
+    return sh("docker", "exec", "golive-lab-%s" % host, *argv, check=check)
+
+
+def live_release(host):
+    return json.loads(dexec(host, "cat", "/srv/golive-app/current/RELEASE.json").stdout)
+
+
+def versions():
+    return {h: live_release(h)["version"] for h in APP_HOSTS}
+
+
+def units_active(host):
+    return dexec(host, "systemctl", "is-active", "golive-app.service", "golive-app.socket", check=False).stdout.split()
+
+
+def lb_get(path="/health"):
+    conn = http.client.HTTPConnection(*LB, timeout=10)
+    try:
+        conn.request("GET", path, headers={"X-Golive-Bypass": "1"})
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode()
+    finally:
+        conn.close()
+
+
+def lb_versions(samples=6):
+    seen = set()
+    for _ in range(samples):
+        status, body = lb_get()
+        seen.add((status, json.loads(body).get("version")))
+    return seen
+
+
+def psql(sql, db="golive_app"):
+    return dexec("db1", "runuser", "-u", "postgres", "--", "psql", "-d", db, "-AtX", "-c", sql).stdout.strip()
+
+
+def table_fingerprints(db="golive_app"):
+    """Per table: row count and md5 of all rows, and the schema's index and column list."""
+    tables = psql("SELECT tablename FROM pg_tables WHERE schemaname='public' ORDER BY 1", db).split()
+    result = {}
+    for t in tables:
+        result[t] = psql(
+            "SELECT count(*), md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) FROM \"%s\" x" % t, db
+        )
+    result["__indexes__"] = psql(
+        "SELECT string_agg(indexdef, ';' ORDER BY indexdef) FROM pg_indexes WHERE schemaname='public'", db
+    )
+    result["__columns__"] = psql(
+        "SELECT string_agg(table_name||'.'||column_name||':'||data_type, ',' ORDER BY table_name, column_name)"
+        " FROM information_schema.columns WHERE table_schema='public'",
+        db,
+    )
+    return result
+
+
+def release_log(n=1):
+    lines = dexec("app1", "cat", "/var/lib/runbook-golive/releases.jsonl", check=False).stdout.splitlines()
+    return [json.loads(x) for x in lines[-n:]] if lines else []
+
+
+def tag_sha(tag):
+    return sh("git", "-C", str(REPO), "rev-parse", "%s^{commit}" % tag).stdout.strip()
+
+
+class Traffic:
+    """Clients sending GET and POST through lb1 on keep-alive connections until stopped."""
+
+    def __init__(self, clients=4, max_seconds=600):
+        self.stop = threading.Event()
+        self.sent = 0
+        self.failures = []
+        self.lock = threading.Lock()
+        self.max_seconds = max_seconds
+        self.threads = [threading.Thread(target=self.run, args=(i,), daemon=True) for i in range(clients)]
+
+    def run(self, n):
+        deadline = time.monotonic() + self.max_seconds
+        conn = http.client.HTTPConnection(*LB, timeout=30)
+        i = 0
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            i += 1
+            method, path, body = (
+                ("POST", "/items", json.dumps({"name": "traffic-%d-%d" % (n, i)}))
+                if i % 4 == 0
+                else ("GET", "/health", None)
+            )
+            try:
+                conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
+                resp = conn.getresponse()
+                resp.read()
+                ok = resp.status < 500
+                err = "%s %s -> %d" % (method, path, resp.status)
+            except (OSError, http.client.HTTPException) as exc:
+                ok, err = False, "%s %s -> %r" % (method, path, exc)
+                conn.close()
+                conn = http.client.HTTPConnection(*LB, timeout=30)
+            with self.lock:
+                self.sent += 1
+                if not ok:
+                    self.failures.append(err)
+            time.sleep(0.01)
+        conn.close()
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.threads:
+            t.join(60)
+
+
+@pytest.fixture(scope="session")
+def lab_at_v100():
+    """The lab as `make lab-up` leaves it: v1.0.0 everywhere."""
+    assert versions() == {"app1": "v1.0.0", "app2": "v1.0.0"}, "the e2e tests start from a fresh `make lab-up`"
+    return True

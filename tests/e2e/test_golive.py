@@ -1,0 +1,156 @@
+# Copyright (c) 2026 runbook.golive maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""End-to-end go-lives in the lab, in order: each starts where the last one left the fleet.
+
+The sample app's tags: v1.1.0 good (adds a column), v1.2.0 health 500, v1.3.0 a migration
+that fails half way, v1.4.0 reports the wrong version, v1.5.0 healthy after 15 s.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import subprocess
+import time
+
+import pytest
+
+from .conftest import (
+    ROOT,
+    Traffic,
+    dexec,
+    golive,
+    lb_versions,
+    psql,
+    release_log,
+    table_fingerprints,
+    tag_sha,
+    units_active,
+    versions,
+)
+
+pytestmark = pytest.mark.usefixtures("lab_at_v100")
+
+
+def assert_fleet(version):
+    assert versions() == {"app1": version, "app2": version}
+    assert lb_versions() == {(200, version)}
+    for host in ("app1", "app2"):
+        assert units_active(host) == ["active", "active"], host
+
+
+def items_before_v110():
+    return psql("SELECT count(*), md5(string_agg(id||name||created_at::text, ',' ORDER BY id)) FROM items")
+
+
+def test_v110_goes_live_without_losing_a_request_or_a_row():
+    rows_before = items_before_v110()
+    max_id = psql("SELECT max(id) FROM items")
+    with Traffic() as traffic:
+        time.sleep(1)
+        run = golive("v1.1.0")
+        time.sleep(1)
+    print("requests sent through lb1 during the go-live: %d, failed: %d" % (traffic.sent, len(traffic.failures)))
+    assert run.returncode == 0, run.output[-6000:]
+    assert traffic.sent > 100
+    assert traffic.failures == []
+    assert_fleet("v1.1.0")
+    assert (
+        psql(
+            "SELECT count(*), md5(string_agg(id||name||created_at::text, ',' ORDER BY id)) FROM items WHERE id <= %s"
+            % max_id
+        )
+        == rows_before
+    )
+    assert (
+        psql("SELECT count(*) FROM information_schema.columns WHERE table_name='items' AND column_name='note'") == "1"
+    )
+    record = release_log()[0]
+    assert record["decision"] == "go"
+    assert record["version"] == "v1.1.0"
+    assert record["previous_version"] == "v1.0.0"
+    assert record["sha"] == tag_sha("v1.1.0")
+    assert record["environment"] == "lab"
+    assert record["backup"]["sha256"]
+
+
+def test_rerunning_the_live_version_changes_nothing():
+    releases = dexec("app1", "ls", "/srv/golive-app/releases").stdout
+    records = len(release_log(1000))
+    run = golive("v1.1.0")
+    assert run.returncode == 0, run.output[-6000:]
+    assert "already live" in run.output
+    for host in ("app1", "app2"):
+        assert "%s" % host in run.output
+    recap = run.output[run.output.index("PLAY RECAP") :]
+    assert "changed=1" not in recap and "changed=2" not in recap, recap
+    assert dexec("app1", "ls", "/srv/golive-app/releases").stdout == releases
+    assert len(release_log(1000)) == records
+    assert_fleet("v1.1.0")
+
+
+def test_v120_health_500_rolls_back_both_hosts():
+    db_before = table_fingerprints()
+    run = golive("v1.2.0")
+    assert run.returncode != 0
+    assert "failed at deploy" in run.output
+    assert "status 500, expected 200" in run.output
+    assert_fleet("v1.1.0")
+    assert table_fingerprints() == db_before
+    record = release_log()[0]
+    assert (record["version"], record["decision"], record["failed_phase"]) == ("v1.2.0", "rollback", "deploy")
+
+
+def test_v130_half_applied_migration_is_rolled_back_with_the_database():
+    db_before = table_fingerprints()
+    run = golive("v1.3.0")
+    assert run.returncode != 0
+    assert "failed at migrate" in run.output
+    assert_fleet("v1.1.0")
+    after = table_fingerprints()
+    for table in db_before:
+        assert after.get(table) == db_before[table], table
+    assert set(after) == set(db_before)
+    record = release_log()[0]
+    assert (record["version"], record["decision"], record["failed_phase"]) == ("v1.3.0", "rollback", "migrate")
+    assert record["database_rollback"]["restored"] in (True, "True", "true")
+
+
+def test_v140_wrong_version_is_rolled_back():
+    run = golive("v1.4.0")
+    assert run.returncode != 0
+    assert "version v1.3.0, expected v1.4.0" in run.output
+    assert_fleet("v1.1.0")
+    assert release_log()[0]["decision"] == "rollback"
+
+
+def test_v150_slow_start_goes_live_and_a_second_go_live_is_refused_by_the_lock():
+    first = subprocess.Popen(
+        [
+            "ansible-playbook",
+            "-i",
+            str(ROOT / "inventories/lab"),
+            str(ROOT / "playbooks/golive.yml"),
+            "-e",
+            "golive_version=v1.5.0",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while dexec("app1", "test", "-d", "/var/lock/runbook-golive/golive-app", check=False).returncode != 0:
+            assert first.poll() is None, "the first go-live ended before it took the lock"
+            assert time.monotonic() < deadline, "the first go-live never took the lock"
+            time.sleep(0.5)
+        second = golive("v1.5.0", "-e", "golive_owner=second-operator", "-e", "golive_force=true")
+        assert second.returncode != 0
+        assert "held by" in second.output, second.output[-4000:]
+    finally:
+        out, _ = first.communicate(timeout=900)
+    assert first.returncode == 0, out[-6000:]
+    assert_fleet("v1.5.0")
+    assert release_log()[0]["decision"] == "go"
