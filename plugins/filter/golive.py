@@ -75,6 +75,23 @@ def fingerprint_diff(before, after, rows=True):
     return diffs
 
 
+def phase_durations(marks, end):
+    """Seconds each phase took, from the moments they started and the end of the run."""
+    if not isinstance(marks, dict):
+        raise AnsibleFilterError("phase_durations takes a dict of phase -> start time in epoch seconds")
+    try:
+        order = sorted(((float(t), name) for name, t in marks.items()))
+        end = float(end)
+    except (TypeError, ValueError) as err:
+        raise AnsibleFilterError("phase_durations: start times must be epoch seconds (%s)" % err)
+    bounds = [t for t, _ in order[1:]] + [end]
+    return dict((name, round(max(0.0, stop - start), 1)) for (start, name), stop in zip(order, bounds))
+
+
 class FilterModule:
     def filters(self):
-        return {"change_window": change_window, "fingerprint_diff": fingerprint_diff}
+        return {
+            "change_window": change_window,
+            "fingerprint_diff": fingerprint_diff,
+            "phase_durations": phase_durations,
+        }

@@ -70,9 +70,10 @@ def test_v110_goes_live_without_losing_a_request_or_a_row():
     assert record["decision"] == "go"
     assert record["version"] == "v1.1.0"
     assert record["previous_version"] == "v1.0.0"
-    assert record["sha"] == tag_sha("v1.1.0")
+    assert record["commit"] == tag_sha("v1.1.0")
     assert record["environment"] == "lab"
-    assert record["backup"]["sha256"]
+    assert len(record["backup_checksum"]) == 64
+    assert set(record["phases"]) >= {"prepare", "migrate", "rollout", "verify", "finish"}
 
 
 def test_rerunning_the_live_version_changes_nothing():
@@ -99,7 +100,7 @@ def test_v120_health_500_rolls_back_both_hosts():
     assert_fleet("v1.1.0")
     assert table_fingerprints() == db_before
     record = release_log()[0]
-    assert (record["version"], record["decision"], record["failed_phase"]) == ("v1.2.0", "rollback", "deploy")
+    assert (record["version"], record["decision"], record["extra"]["failed_phase"]) == ("v1.2.0", "rollback", "deploy")
 
 
 def test_v130_half_applied_migration_is_rolled_back_with_the_database():
@@ -113,8 +114,8 @@ def test_v130_half_applied_migration_is_rolled_back_with_the_database():
         assert after.get(table) == db_before[table], table
     assert set(after) == set(db_before)
     record = release_log()[0]
-    assert (record["version"], record["decision"], record["failed_phase"]) == ("v1.3.0", "rollback", "migrate")
-    assert record["database_rollback"]["restored"] in (True, "True", "true")
+    assert (record["version"], record["decision"], record["extra"]["failed_phase"]) == ("v1.3.0", "rollback", "migrate")
+    assert record["extra"]["database_rollback"]["restored"] in (True, "True", "true")
 
 
 def test_v140_wrong_version_is_rolled_back():

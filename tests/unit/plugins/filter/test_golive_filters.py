@@ -9,7 +9,7 @@ __metaclass__ = type
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.runbook.golive.plugins.filter.golive import change_window, fingerprint_diff
+from ansible_collections.runbook.golive.plugins.filter.golive import change_window, fingerprint_diff, phase_durations
 
 FRIDAY_FREEZE = dict(freeze_days=[5, 6, 7], freeze_from_hour=16)
 
@@ -91,3 +91,13 @@ def test_fingerprint_diff_can_ignore_rows():
 def test_fingerprint_diff_rejects_non_dicts():
     with pytest.raises(AnsibleFilterError):
         fingerprint_diff("x", {})
+
+
+def test_phase_durations():
+    marks = {"migrate": "130", "prepare": 100.0, "rollout": 140}
+    assert phase_durations(marks, 200) == {"prepare": 30.0, "migrate": 10.0, "rollout": 60.0}
+
+
+def test_phase_durations_rejects_bad_times():
+    with pytest.raises(AnsibleFilterError, match="epoch seconds"):
+        phase_durations({"prepare": "soon"}, 200)
