@@ -9,11 +9,15 @@ if ! command -v docker >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; then
   log "docker is not running: no lab to remove"
   exit 0
 fi
-mapfile -t ids < <(docker ps -aq --filter label=golive-lab=1)
-for host in "${LAB_HOSTS[@]}"; do
-  id=$(docker ps -aq --filter "name=^$(container_name "$host")$")
-  [ -n "$id" ] && ids+=("$id")
-done
+# The lab's containers: by label, and by name in case one lost its label.
+mapfile -t ids < <(
+  {
+    docker ps -aq --no-trunc --filter label=golive-lab=1
+    for host in "${LAB_HOSTS[@]}"; do
+      docker ps -aq --no-trunc --filter "name=^$(container_name "$host")$"
+    done
+  } | sort -u
+)
 if [ ${#ids[@]} -gt 0 ]; then
   log "removing containers: $(docker inspect -f '{{.Name}}' "${ids[@]}" 2>/dev/null | tr -d / | sort -u | xargs)"
   docker rm -f -v "${ids[@]}" >/dev/null

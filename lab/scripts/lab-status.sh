@@ -21,7 +21,7 @@ url=http://127.0.0.1:$LAB_LB_PORT/health
 printf '\n%s\n' "$url"
 code=$(curl -s -o /tmp/golive-lab-status.json -w '%{http_code}' --max-time 5 "$url" || true)
 printf 'HTTP %s %s\n' "$code" "$(cat /tmp/golive-lab-status.json 2>/dev/null || true)"
-if [ -f "$LAB_STATE/health.json" ] || docker container inspect "$(container_name lb1)" >/dev/null 2>&1; then
+if [ "$(docker container inspect -f '{{.State.Running}}' "$(container_name lb1)" 2>/dev/null)" = true ]; then
   maint=off
   docker exec "$(container_name lb1)" test -e /etc/nginx/golive/maintenance.on 2>/dev/null && maint=on
   printf 'maintenance: %s\n' "$maint"

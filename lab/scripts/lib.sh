@@ -43,7 +43,10 @@ ensure_docker() {
   if ! pgrep -x dockerd >/dev/null 2>&1; then
     [ "$(id -u)" -eq 0 ] || die "dockerd is not running and only root can start it; start it with: sudo dockerd &"
     log "starting dockerd in the background (log: /tmp/dockerd.log)"
+    mkdir -p "$LAB_STATE"
     setsid dockerd >/tmp/dockerd.log 2>&1 </dev/null &
+    # Remembered so that `lab/docker.sh stop` ends this daemon and no other.
+    echo $! > "$LAB_STATE/dockerd.pid"
   fi
   local i
   for i in $(seq 1 60); do
