@@ -151,7 +151,7 @@ def build(params, now=None):
     rec = {"schema": SCHEMA}
     for name in TEXT_FIELDS:
         value = params.get(name)
-        if value is not None:
+        if value is not None and "%s" % value != "":
             value = "%s" % value
             if "\n" in value and name != "notes":
                 raise GoliveError("release log record: %s must be one line, got %r" % (name, value))
@@ -162,10 +162,6 @@ def build(params, now=None):
     rec.setdefault("phase", "final")
     if rec["decision"] not in DECISIONS:
         raise GoliveError("release log record: decision %r is not one of %s" % (rec["decision"], ", ".join(DECISIONS)))
-    if rec["decision"] == "rollback" and not rec.get("previous_version"):
-        raise GoliveError(
-            "release log record: a rollback needs previous_version, the version the fleet was rolled back to"
-        )
     if rec.get("commit") and not _COMMIT.match(rec["commit"]):
         raise GoliveError("release log record: commit %r is not a git commit SHA (7 to 64 hex digits)" % rec["commit"])
     times = {}
@@ -242,7 +238,8 @@ def find(records, rec):
 def current_versions(records):
     """Per environment, the version that serves after the records in order:
     ``go`` sets it to the record's version, ``rollback`` to the version rolled
-    back to (previous_version), ``partial`` leaves it (the fleet is mixed)."""
+    back to (previous_version, None when the record does not say),
+    ``partial`` leaves it (the fleet is mixed)."""
     current = {}
     for rec in records:
         env = rec.get("environment")

@@ -19,6 +19,7 @@ description:
     O(phase) as one already in the log is not appended again.
   - With O(state=query), returns the last records and the version that serves in each
     environment according to the log.
+  - An option given as an empty string is left out of the record.
   - A release log never holds secrets. A key anywhere in the record whose name looks
     secret (password, token, key, secret, credential, authorization, cookie...) or a
     value that looks like one (a password in a URL, C(password=...), C(token=...))
@@ -83,8 +84,9 @@ options:
     default: final
   previous_version:
     description:
-      - The version that served before. Required with O(decision=rollback), where it is
-        the version rolled back to.
+      - The version that served before. With O(decision=rollback) it is the version the
+        fleet was rolled back to, and RV(current) of a later query says it serves; without
+        it, the version serving after the rollback is unknown (null).
     type: str
   commit:
     description:
@@ -289,10 +291,7 @@ def main():
             extra=dict(type="dict"),
             limit=dict(type="int", default=20),
         ),
-        required_if=[
-            ("state", "present", ("release_id", "environment", "version", "decision")),
-            ("decision", "rollback", ("previous_version",)),
-        ],
+        required_if=[("state", "present", ("release_id", "environment", "version", "decision"))],
         supports_check_mode=True,
     )
     try:

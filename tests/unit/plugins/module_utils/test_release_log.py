@@ -76,6 +76,11 @@ def test_full_record():
     assert "\n" not in line and json.loads(line) == rec
 
 
+def test_empty_strings_are_left_out():
+    rec = _release_log.build(params(previous_version="", notes="", owner="alice"), now=NOW)
+    assert "previous_version" not in rec and "notes" not in rec and rec["owner"] == "alice"
+
+
 def test_minimal_record_defaults_phase():
     rec = _release_log.build(params(), now=NOW)
     assert rec == {
@@ -108,7 +113,6 @@ def test_times_are_written_in_utc(value, text):
     "kwargs, message",
     [
         (dict(decision="maybe"), "decision 'maybe' is not one of go, rollback, partial"),
-        (dict(decision="rollback"), "a rollback needs previous_version"),
         (dict(release_id=""), "release_id is required"),
         (dict(version=None), "version is required"),
         (dict(commit="not-a-sha"), "commit 'not-a-sha' is not a git commit SHA"),
@@ -223,6 +227,8 @@ LOG = [
     rec("4", "production", "rollback", "v1.2.0", "v1.1.0"),
     rec("5", "staging", "partial", "v1.2.0", "v1.1.0"),
     rec("6", "test", "partial", "v9", "v8"),
+    rec("7", "qa", "go", "v2"),
+    rec("8", "qa", "rollback", "v3"),
 ]
 
 
@@ -230,14 +236,15 @@ def test_current_versions():
     assert _release_log.current_versions(LOG) == {
         "production": dict(version="v1.1.0", release_id="4", decision="rollback", recorded_at="4"),
         "staging": dict(version="v1.1.0", release_id="2", decision="go", recorded_at="2"),
+        "qa": dict(version=None, release_id="8", decision="rollback", recorded_at="8"),
     }
 
 
 @pytest.mark.parametrize(
     "env, limit, ids",
     [
-        (None, 20, ["6", "5", "4", "3", "2", "1"]),
-        (None, 2, ["6", "5"]),
+        (None, 20, ["8", "7", "6", "5", "4", "3", "2", "1"]),
+        (None, 2, ["8", "7"]),
         ("production", 2, ["4", "3"]),
         ("staging", 20, ["5", "2"]),
         ("nowhere", 20, []),

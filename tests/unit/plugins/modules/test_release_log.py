@@ -59,9 +59,9 @@ def test_secret_is_refused_and_nothing_written(run_module, tmp_path):
     assert not path.exists()
 
 
-def test_rollback_needs_previous_version(run_module, tmp_path):
-    result, failed = run_module(release_log.main, args(tmp_path / "l.jsonl", decision="rollback"))
-    assert failed and "decision is rollback but all of the following are missing: previous_version" in result["msg"]
+def test_state_present_needs_the_record_fields(run_module, tmp_path):
+    result, failed = run_module(release_log.main, dict(path=str(tmp_path / "l.jsonl"), version="v1"))
+    assert failed and "state is present but all of the following are missing" in result["msg"]
 
 
 def test_torn_line_is_skipped_with_bad_lines(run_module, tmp_path):
