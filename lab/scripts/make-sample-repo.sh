@@ -26,8 +26,9 @@ export GIT_COMMITTER_NAME="Golive Lab" GIT_COMMITTER_EMAIL="lab@golive.invalid"
 export GIT_CONFIG_NOSYSTEM=1 HOME=$LAB_STATE
 g() { git -C "$repo" -c core.autocrlf=false -c commit.gpgsign=false -c tag.gpgsign=false "$@"; }
 g init -q -b main
-# Overlays are copied, never their metadata or caches.
-copy=(rsync -a --exclude=__pycache__ --exclude='*.pyc' --exclude='.golive-*')
+# Overlays are copied, never their metadata or caches; --checksum because
+# rsync would skip a changed file of the same size and mtime.
+copy=(rsync -a --checksum --exclude=__pycache__ --exclude='*.pyc' --exclude='.golive-*')
 "${copy[@]}" "$src/base/" "$repo/"
 
 first=1
