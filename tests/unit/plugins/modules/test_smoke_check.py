@@ -110,7 +110,7 @@ class OneShotServer:
         self.thread.start()
 
     def _serve(self, reply):
-        conn, _ = self.sock.accept()
+        conn = self.sock.accept()[0]
         with conn:
             while b"\r\n\r\n" not in self.request:
                 self.request += conn.recv(4096)

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # Copyright (c) 2026 runbook.golive maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -10,7 +9,7 @@ Every POST is appended to LOG as one JSON line {"path", "body", "answer"}. By pa
   /bot<token>/sendMessage  Telegram's {"ok": true, "result": {"message_id": <k>}}
   anything else         200 "ok"
 
-Usage: receiver.py PORT LOG
+Usage: python3 receiver.py PORT LOG
 """
 
 import json

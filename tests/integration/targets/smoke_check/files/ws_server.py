@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # Copyright (c) 2026 runbook.golive maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -7,7 +6,7 @@
 GET /ws with the Upgrade headers gets 101 and the RFC 6455 Sec-WebSocket-Accept;
 GET /ws-bad gets 101 with a wrong one; anything else 400. The connection is then closed.
 
-Usage: ws_server.py PORT
+Usage: python3 ws_server.py PORT
 """
 
 import base64
