@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # the variables are used by the scripts that source this file
 # Shared by the lab scripts: names, paths and small helpers. Sourced, not run.
 
 LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -48,8 +49,7 @@ ensure_docker() {
     # Remembered so that `lab/docker.sh stop` ends this daemon and no other.
     echo $! > "$LAB_STATE/dockerd.pid"
   fi
-  local i
-  for i in $(seq 1 60); do
+  for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && return 0
     sleep 1
   done
