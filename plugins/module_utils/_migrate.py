@@ -528,7 +528,7 @@ def migrate(tool, state, revision, check_mode, plan_file=None):
                 tool.name,
                 tool.chdir,
                 result["target"],
-                _run.tail(err.result.get("stderr") or err.result.get("stdout") or err.msg),
+                error_text(err.result.get("stderr") or err.result.get("stdout") or err.msg),
                 ("now at %s (it moved)" % _describe(after)) if moved else ("still at %s" % _describe(before)),
                 "" if not moved else ", or downgrade to %s" % _describe(before),
             ),
@@ -539,6 +539,20 @@ def migrate(tool, state, revision, check_mode, plan_file=None):
     if tool.name == "command":
         result["changed"] = after != before
     return result
+
+
+_RUNNING = re.compile(r"Running (upgrade|downgrade) |Applying |Unapplying ")
+
+
+def error_text(output):
+    """The useful part of a failed tool's output: the step it was running and the error without
+    the Python traceback's frames."""
+    lines = (output or "").splitlines()
+    step = [line.strip() for line in lines if _RUNNING.search(line)][-1:]
+    marks = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")]
+    if marks:
+        lines = [line for line in lines[marks[-1] + 1 :] if line.strip() and not line.startswith(" ")]
+    return _run.tail("\n".join(step + lines), 15)
 
 
 def _after(tool):

@@ -247,3 +247,31 @@ def test_load_env_masks_secrets(tmp_path):
 def test_load_env_unreadable(tmp_path):
     with pytest.raises(GoliveError, match="cannot read env_file .*become_user"):
         _migrate.load_env(None, str(tmp_path / "missing.env"), {})
+
+
+ALEMBIC_FAILURE = """\
+INFO  [alembic.runtime.migration] Context impl PostgresqlImpl.
+INFO  [alembic.runtime.migration] Running upgrade 0002 -> 0003, Index items.created_at and add items.score.
+Traceback (most recent call last):
+  File "/usr/lib/python3/dist-packages/sqlalchemy/engine/default.py", line 736, in do_execute
+    cursor.execute(statement, parameters)
+           ^^^^^^^^^^^^^^^^^^^^^^^^
+sqlalchemy.exc.DataError: (psycopg2.errors.DivisionByZero) division by zero
+
+[SQL: ALTER TABLE items ADD COLUMN score INTEGER DEFAULT 100 / 0 NOT NULL]
+"""
+
+
+def test_error_text_keeps_the_step_and_the_error():
+    text = _migrate.error_text(ALEMBIC_FAILURE)
+    assert text.splitlines() == [
+        "INFO  [alembic.runtime.migration] Running upgrade 0002 -> 0003, Index items.created_at and add items.score.",
+        "sqlalchemy.exc.DataError: (psycopg2.errors.DivisionByZero) division by zero",
+        "[SQL: ALTER TABLE items ADD COLUMN score INTEGER DEFAULT 100 / 0 NOT NULL]",
+    ]
+
+
+def test_error_text_without_traceback():
+    assert _migrate.error_text("CommandError: Cannot find a migration matching 'x'") == (
+        "CommandError: Cannot find a migration matching 'x'"
+    )
