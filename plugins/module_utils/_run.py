@@ -7,6 +7,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
+import os
+import subprocess
+import tempfile
 import time
 
 from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
@@ -75,3 +79,96 @@ def which(module, name, required=True):
     if not path and required:
         raise GoliveError("%s was not found on %s's PATH; install it on the host" % (name, "the target"))
     return path
+
+
+class Process:
+    """A started command (see ``spawn``): ``stdin``/``stdout`` pipes, stderr kept in a temp file."""
+
+    def __init__(self, argv, proc, errfile, what):
+        self.argv = argv
+        self.proc = proc
+        self.stdin = proc.stdin
+        self.stdout = proc.stdout
+        self.what = what
+        self._errfile = errfile
+        self._start = time.monotonic()
+
+    def stderr(self):
+        self._errfile.seek(0)
+        return self._errfile.read().decode("utf-8", "replace")
+
+    def wait(self, check=True):
+        """Wait for the end; a Completed (stdout is not collected). Raises like ``run``."""
+        for pipe in (self.stdin, self.stdout):
+            if pipe is not None and not pipe.closed:
+                with contextlib.suppress(OSError):
+                    pipe.close()
+        rc = self.proc.wait()
+        err = self.stderr()
+        self._errfile.close()
+        done = Completed(self.argv, rc, "", err, time.monotonic() - self._start)
+        if check and rc != 0:
+            raise GoliveError(
+                "%s failed (%s exited %d): %s" % (self.what or self.argv[0], self.argv[0], rc, tail(err)),
+                rc=rc,
+                cmd=self.argv,
+                stderr=err,
+            )
+        return done
+
+    def kill(self):
+        """Stop the command (on an error elsewhere) and reap it."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        with contextlib.suppress(OSError, ValueError):
+            self.wait(check=False)
+
+
+def spawn(module, argv, what=None, env=None, stdin=False, stdout=True):
+    """Start ``argv`` (a list, never a shell string) without waiting for it.
+
+    For the two things ``run`` cannot do: stream a tool's output as it comes
+    (``stream``) and hold a session open (a psql transaction). The environment
+    is the module's plus ``env``, as in ``run``; stderr goes to a temp file so
+    that a chatty tool can never block on a full pipe.
+    """
+    if not isinstance(argv, (list, tuple)):
+        raise TypeError("argv must be a list")
+    argv = ["%s" % a for a in argv]
+    environ = dict(os.environ)
+    environ.update(getattr(module, "run_command_environ_update", None) or {})
+    environ.update(env or {})
+    errfile = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE if stdout else subprocess.DEVNULL,
+            stderr=errfile,
+            env=environ,
+            close_fds=True,
+        )
+    except OSError as err:
+        errfile.close()
+        raise GoliveError("%s failed: cannot start %s: %s" % (what or argv[0], argv[0], err.strerror or err))
+    return Process(argv, proc, errfile, what)
+
+
+def stream(module, argv, sink, what=None, env=None, chunk_size=1 << 20):
+    """Run ``argv`` and hand its stdout to ``sink(chunk)`` as it comes, in chunks.
+
+    Nothing is held in memory or re-read: a dump can be written and hashed on
+    the way. If ``sink`` raises, the command is killed and the error goes on.
+    Returns a Completed whose ``out`` is empty; raises like ``run`` on failure.
+    """
+    proc = spawn(module, argv, what=what, env=env)
+    try:
+        while True:
+            chunk = proc.stdout.read(chunk_size)
+            if not chunk:
+                break
+            sink(chunk)
+    except BaseException:
+        proc.kill()
+        raise
+    return proc.wait()

@@ -1,0 +1,460 @@
+# Copyright (c) 2026 runbook.golive maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Private to runbook.golive: PostgreSQL backups, their manifests and retention. Not a public API.
+
+A backup is a pg_dump archive plus a manifest beside it,
+``<db>-<UTC stamp>.dump`` (custom format) or ``<db>-<UTC stamp>.dir/``
+(directory format) and ``<db>-<UTC stamp>.manifest.json``.
+
+Consistency: one psql session opens a REPEATABLE READ transaction, exports
+its snapshot (``pg_export_snapshot()``) and keeps it open while pg_dump runs
+with ``--snapshot``; the exact row counts are taken in that same transaction,
+while pg_dump runs. Dump and counts therefore see the same data.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import hashlib
+import json
+import os
+import re
+import shutil
+import socket
+import tempfile
+import time
+
+from ansible_collections.runbook.golive.plugins.module_utils import _io, _pg, _run
+from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
+
+TOOL = "runbook.golive.pg_backup"
+MANIFEST_VERSION = 1
+MANIFEST_SUFFIX = ".manifest.json"
+SUFFIX = {"custom": ".dump", "directory": ".dir"}
+DIR_CHECKSUM = (
+    "sha256 over the lines '<sha256 of file>  <file name>\\n' of every file in the directory, "
+    "sorted by name (bytewise), as printed by: cd DIR && LC_ALL=C sha256sum -- * | sha256sum"
+)
+CHUNK = 1 << 20
+FACTS_SQL = (
+    "SELECT json_build_array(current_setting('server_version_num'), "
+    "pg_database_size(current_database()), %s, pg_encoding_to_char(encoding)) "
+    "FROM pg_database WHERE datname = current_database()"
+)
+STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
+
+
+def utc_now():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def iso(ts):
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def safe_name(dbname):
+    """``dbname`` as a file name part: letters, digits, ``_ . -``; anything else becomes ``_``."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", dbname).lstrip(".")
+    return name or "db"
+
+
+def base_name(dbname, stamp, taken=()):
+    """``<db>-<stamp>``, with ``-2``, ``-3``... if that name is in ``taken``."""
+    base = "%s-%s" % (safe_name(dbname), stamp)
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = "%s-%d" % (base, n)
+    return name
+
+
+def taken_names(entries):
+    """Base names in use among directory entries (any backup or manifest name)."""
+    names = set()
+    for entry in entries:
+        for suffix in (MANIFEST_SUFFIX,) + tuple(SUFFIX.values()):
+            if entry.endswith(suffix):
+                names.add(entry[: -len(suffix)])
+    return names
+
+
+def dir_checksum(file_hashes):
+    """The checksum of a directory-format backup from ``{file name: sha256}`` (see DIR_CHECKSUM)."""
+    h = hashlib.sha256()
+    for name in sorted(file_hashes, key=lambda n: n.encode("utf-8")):
+        h.update(("%s  %s\n" % (file_hashes[name], name)).encode("utf-8"))
+    return h.hexdigest()
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(CHUNK)
+            if not chunk:
+                break
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def hash_directory(path):
+    """``(checksum, {file: sha256}, size)`` of a directory-format backup (flat, regular files only)."""
+    files, size = {}, 0
+    for name in sorted(os.listdir(path)):
+        full = os.path.join(path, name)
+        if not os.path.isfile(full) or os.path.islink(full):
+            raise GoliveError("backup %s: %s is not a regular file; pg_dump directories hold only files" % (path, name))
+        files[name] = sha256_file(full)
+        size += os.path.getsize(full)
+    return dir_checksum(files), files, size
+
+
+def checksum_of(path):
+    """``(sha256, files or None, size)`` of a backup file or directory."""
+    if os.path.isdir(path):
+        return hash_directory(path)
+    return sha256_file(path), None, os.path.getsize(path)
+
+
+def build_manifest(**fields):
+    """The manifest dict written beside a backup (field list in docs/postgresql.md)."""
+    manifest = dict(format_version=MANIFEST_VERSION, tool=TOOL)
+    manifest.update(fields)
+    if manifest.get("format") == "directory":
+        manifest["sha256_method"] = DIR_CHECKSUM
+    else:
+        manifest["sha256_method"] = "sha256 of the file"
+    return manifest
+
+
+REQUIRED = ("database", "file", "format", "sha256", "size", "started_at", "row_counts")
+
+
+def parse_manifest(text, path):
+    """The manifest in ``text`` (read from ``path``), checked; GoliveError saying what is wrong."""
+    try:
+        data = json.loads(text)
+    except ValueError as err:
+        raise GoliveError("manifest %s is not valid JSON (%s); it is damaged, do not trust its backup" % (path, err))
+    if not isinstance(data, dict) or data.get("tool") != TOOL:
+        raise GoliveError("%s is not a manifest written by %s" % (path, TOOL))
+    if data.get("format_version") != MANIFEST_VERSION:
+        raise GoliveError(
+            "manifest %s has format_version %r; this collection reads version %d"
+            % (path, data.get("format_version"), MANIFEST_VERSION)
+        )
+    missing = [k for k in REQUIRED if k not in data]
+    if missing:
+        raise GoliveError("manifest %s lacks %s; it is damaged, do not trust its backup" % (path, ", ".join(missing)))
+    name = data["file"]
+    if not isinstance(name, str) or "/" in name or name in ("", ".", ".."):
+        raise GoliveError("manifest %s names the backup file %r, which is not a plain file name" % (path, name))
+    if data["format"] not in SUFFIX:
+        raise GoliveError("manifest %s has unknown format %r" % (path, data["format"]))
+    return data
+
+
+def read_manifest(path):
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8")
+    except (OSError, IOError) as err:
+        raise GoliveError("cannot read manifest %s: %s" % (path, err.strerror or err))
+    return parse_manifest(text, path)
+
+
+def manifest_path_for(backup_path):
+    """The manifest beside a backup file or directory."""
+    path = backup_path.rstrip("/")
+    for suffix in SUFFIX.values():
+        if path.endswith(suffix):
+            return path[: -len(suffix)] + MANIFEST_SUFFIX
+    return path + MANIFEST_SUFFIX
+
+
+def backups_of(directory, dbname):
+    """The backups of ``dbname`` this module made in ``directory``: manifests naming that database."""
+    found = []
+    for entry in sorted(os.listdir(directory)):
+        if not entry.endswith(MANIFEST_SUFFIX):
+            continue
+        path = os.path.join(directory, entry)
+        try:
+            manifest = read_manifest(path)
+        except GoliveError:
+            continue  # not ours or damaged: never touched by retention
+        if manifest["database"] == dbname:
+            found.append(
+                dict(
+                    manifest=path,
+                    path=os.path.join(directory, manifest["file"]),
+                    started_at=manifest["started_at"],
+                    file=manifest["file"],
+                )
+            )
+    return found
+
+
+def choose_deletions(backups, keep, current=None):
+    """Which ``backups`` (dicts with ``started_at``, ``file``) to delete to keep the newest ``keep``.
+
+    The backup named ``current`` (just taken) is always kept and counts as one of ``keep``.
+    """
+    if keep is None:
+        return []
+    ordered = sorted(backups, key=lambda b: (b["started_at"], b["file"]), reverse=True)
+    kept = 1 if current is not None else 0
+    delete = []
+    for b in ordered:
+        if b["file"] == current:
+            continue
+        if kept < keep:
+            kept += 1
+        else:
+            delete.append(b)
+    return delete
+
+
+def remove_backup(backup):
+    """Delete one backup (file or directory) and then its manifest."""
+    path = backup["path"]
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        elif os.path.lexists(path):
+            os.unlink(path)
+        os.unlink(backup["manifest"])
+    except OSError as err:
+        raise GoliveError("cannot delete old backup %s: %s" % (path, err.strerror or err))
+
+
+def check_directory(path):
+    if not os.path.isdir(path):
+        raise GoliveError(
+            "backup directory %s does not exist; create it first (mode 0700, owned by the user the "
+            "module runs as), e.g. with ansible.builtin.file state=directory mode=0700" % path
+        )
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise GoliveError(
+            "backup directory %s is not writable by the user the module runs as (uid %d); "
+            "fix its owner or mode, or use become" % (path, os.geteuid())
+        )
+
+
+def free_bytes(path):
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+def check_space(directory, dbname, db_size, ratio, free):
+    """Refuse a backup that would not fit: estimate ``db_size * ratio`` against ``free`` bytes."""
+    need = int(db_size * ratio)
+    if ratio > 0 and need > free:
+        raise GoliveError(
+            "not enough free space in %s for a backup of database %s: estimated %d bytes "
+            "(database size %d x size_estimate_ratio %s), %d bytes free; free some space or choose another "
+            "backup_dir (lower size_estimate_ratio only if your dumps are known to be smaller)"
+            % (directory, dbname, need, db_size, ratio, free)
+        )
+    return need
+
+
+class Backup:
+    """One run of pg_backup: decide, then dump unless in check mode."""
+
+    def __init__(self, module, conn, params):
+        self.module = module
+        self.conn = conn
+        self.p = params
+        self.db = params["database"]
+        self.dir = os.path.abspath(params["backup_dir"])
+
+    def run(self):
+        p = self.p
+        check_directory(self.dir)
+        start = utc_now()
+        base = base_name(self.db, start.strftime(STAMP_FORMAT), taken_names(os.listdir(self.dir)))
+        fmt = p["format"]
+        filename = base + SUFFIX[fmt]
+        path = os.path.join(self.dir, filename)
+        manifest_path = os.path.join(self.dir, base + MANIFEST_SUFFIX)
+        what = "backup of database %s" % self.db
+
+        dump_version = self.conn.tool_version("pg_dump")
+        session = _pg.Session(self.conn, self.db, what)
+        try:
+            # Check mode exports no snapshot: it only reads facts.
+            session.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            info = session.query_json(FACTS_SQL % ("NULL" if self.module.check_mode else "pg_export_snapshot()"))
+            server_num, db_size, snapshot, encoding = info
+            server = _pg.server_version(server_num)
+            _pg.check_dump_version(dump_version, server)
+            estimate = check_space(self.dir, self.db, int(db_size), p["size_estimate_ratio"], free_bytes(self.dir))
+            existing = backups_of(self.dir, self.db)
+            doomed = choose_deletions(existing, p["keep"], current=filename)
+            result = dict(
+                changed=True,
+                path=path,
+                manifest_path=manifest_path,
+                format=fmt,
+                estimated_size=estimate,
+                database_size=int(db_size),
+                server_version=_pg.version_text(server),
+                pg_dump_version=_pg.version_text(dump_version),
+                deleted_backups=[b["path"] for b in doomed],
+            )
+            if self.module.check_mode:
+                session.close(commit=False)
+                return result
+
+            tables = session.query_json(_pg.TABLES_SQL) or []
+            counts_sql = _pg.count_sql(tables)
+            t0 = time.monotonic()
+            # The counts are asked for first and read after the dump: the session counts
+            # (in the exported snapshot) while pg_dump dumps.
+            session.send(counts_sql)
+            if fmt == "custom":
+                sha, files, size, warnings = self._dump_custom(snapshot, path, session)
+            else:
+                sha, files, size, warnings = self._dump_directory(snapshot, path, session)
+            counts = self._counts
+            dump_seconds = time.monotonic() - t0
+            session.close(commit=False)
+        except BaseException:
+            session.kill()
+            raise
+        finished = utc_now()
+        counts = dict((k, int(v)) for k, v in (counts or {}).items())
+        manifest = build_manifest(
+            database=self.db,
+            file=filename,
+            format=fmt,
+            compression=p["compression"],
+            jobs=p["jobs"] if fmt == "directory" else 1,
+            size=size,
+            sha256=sha,
+            files=files,
+            server_version=_pg.version_text(server),
+            server_version_num=int(server_num),
+            pg_dump_version=_pg.version_text(dump_version),
+            encoding=encoding,
+            snapshot=snapshot,
+            started_at=iso(start),
+            finished_at=iso(finished),
+            duration=round((finished - start).total_seconds(), 3),
+            row_counts=counts,
+            host=socket.gethostname(),
+            server=self.conn.where,
+        )
+        _io.write_file(self.module, manifest_path, json.dumps(manifest, indent=2, sort_keys=True) + "\n", mode=0o600)
+        for b in doomed:
+            remove_backup(b)
+        result.update(
+            size=size,
+            sha256=sha,
+            duration=manifest["duration"],
+            dump_seconds=round(dump_seconds, 3),
+            row_counts=counts,
+            tables=len(counts),
+            snapshot=snapshot,
+            warnings_from_pg_dump=warnings,
+            started_at=manifest["started_at"],
+        )
+        return result
+
+    def _dump_argv(self, snapshot, fmt, target=None):
+        argv = [
+            self.conn.tool("pg_dump"),
+            "--format=%s" % fmt,
+            "--compress=%s" % self.p["compression"],
+            "--snapshot=%s" % snapshot,
+            "--no-password",
+        ]
+        if fmt == "directory":
+            argv += ["--jobs=%d" % self.p["jobs"], "--file=%s" % target]
+        return argv + ["--dbname=%s" % self.conn.conninfo(self.db)]
+
+    def _dump_custom(self, snapshot, path, session):
+        """pg_dump -Fc to stdout, written to a 0600 temp file and hashed on the way, then renamed."""
+        fd, tmp = tempfile.mkstemp(prefix=".golive-", suffix=".dump.part", dir=self.dir)
+        h = hashlib.sha256()
+        state = dict(size=0, head=b"")
+        try:
+            with os.fdopen(fd, "wb") as out:
+
+                def sink(chunk):
+                    if len(state["head"]) < 5:
+                        state["head"] += chunk[:5]
+                    h.update(chunk)
+                    out.write(chunk)
+                    state["size"] += len(chunk)
+
+                try:
+                    done = _run.stream(
+                        self.module,
+                        self._dump_argv(snapshot, "custom"),
+                        sink,
+                        what="pg_dump of database %s" % self.db,
+                        env=self.conn.env(),
+                    )
+                except GoliveError as err:
+                    self.conn.fail(err, "pg_dump of database %s" % self.db)
+                except (OSError, IOError) as err:
+                    raise GoliveError(
+                        "backup %s: writing failed: %s; check free space in %s" % (path, err.strerror or err, self.dir)
+                    )
+                out.flush()
+                os.fsync(out.fileno())
+            if not state["head"].startswith(b"PGDMP"):
+                raise GoliveError(
+                    "pg_dump of database %s exited 0 but wrote no archive (%d bytes); see its "
+                    "messages: %s" % (self.db, state["size"], _run.tail(done.err))
+                )
+            self._counts = session.receive_json() or {}
+            os.chmod(tmp, 0o600)
+            os.rename(tmp, path)
+            _io.fsync_dir(self.dir)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return h.hexdigest(), None, state["size"], _warnings(done.err)
+
+    def _dump_directory(self, snapshot, path, session):
+        """pg_dump -Fd -j N into a 0700 temp directory, hashed file by file, then renamed."""
+        tmp = tempfile.mkdtemp(prefix=".golive-", suffix=".dir.part", dir=self.dir)
+        target = os.path.join(tmp, "dump")
+        try:
+            done = self.conn.run(self._dump_argv(snapshot, "directory", target), "pg_dump of database %s" % self.db)
+            for name in os.listdir(target):
+                os.chmod(os.path.join(target, name), 0o600)
+            os.chmod(target, 0o700)
+            sha, files, size = hash_directory(target)
+            self._counts = session.receive_json() or {}
+            os.rename(target, path)
+            _io.fsync_dir(self.dir)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return sha, files, size, _warnings(done.err)
+
+
+def _warnings(stderr):
+    return [line for line in (stderr or "").splitlines() if line.strip()]
+
+
+def check_params(p):
+    """Argument checks the spec cannot express; fills in the default of ``jobs``."""
+    if p["jobs"] is None:
+        p["jobs"] = 2 if p["format"] == "directory" else 1
+    if p["jobs"] < 1:
+        raise GoliveError("jobs must be at least 1, got %d" % p["jobs"])
+    if p["format"] == "custom" and p["jobs"] != 1:
+        raise GoliveError("jobs=%d needs format=directory; pg_dump writes the custom format in one process" % p["jobs"])
+    if p["keep"] is not None and p["keep"] < 1:
+        raise GoliveError("keep must be at least 1 (the new backup is always kept), got %d" % p["keep"])
+    if p["size_estimate_ratio"] < 0:
+        raise GoliveError("size_estimate_ratio must not be negative, got %s" % p["size_estimate_ratio"])
+    if not re.match(r"^[A-Za-z0-9:_-]+$", p["compression"]):
+        raise GoliveError("compression %r is not a pg_dump --compress value (1, 9, zstd:3...)" % p["compression"])
