@@ -523,7 +523,7 @@ def migrate(tool, state, revision, check_mode, plan_file=None):
         after = _after(tool)
         moved = after != before
         raise GoliveError(
-            "%s migration in %s to %s failed: %s\nThe database is %s; fix the migration and rerun%s."
+            "%s migration in %s to %s failed:\n%s\nThe database is %s; fix the migration and rerun%s."
             % (
                 tool.name,
                 tool.chdir,
