@@ -15,7 +15,7 @@ import re
 
 from ansible.module_utils.six import string_types
 
-from ansible_collections.runbook.golive.plugins.module_utils import _io
+from ansible_collections.runbook.golive.plugins.module_utils import _io, _pg
 from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
 
 SCHEMA = 1
@@ -301,14 +301,95 @@ def append_file(path, rec, mode):
         raise GoliveError("release log %s: cannot set its mode: %s" % (path, err.strerror))
 
 
+# -- the PostgreSQL table ---------------------------------------------------
+
+_TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+def table_sql_name(table):
+    """``schema.table`` or ``table`` as quoted SQL; GoliveError for anything else."""
+    if not _TABLE.match(table or "") or len(table) > 127:
+        raise GoliveError(
+            "release log table %r: give a plain name or schema.name (letters, digits, underscores)" % table
+        )
+    return ".".join(_pg.quote_ident(part) for part in table.split("."))
+
+
+def create_sql(table):
+    name = table_sql_name(table)
+    return (
+        "CREATE TABLE IF NOT EXISTS %s (\n"
+        "  id bigserial PRIMARY KEY,\n"
+        "  release_id text NOT NULL,\n"
+        "  environment text NOT NULL,\n"
+        "  decision text NOT NULL CHECK (decision IN ('go', 'rollback', 'partial')),\n"
+        "  phase text NOT NULL,\n"
+        "  version text NOT NULL,\n"
+        "  recorded_at timestamptz NOT NULL,\n"
+        "  record jsonb NOT NULL,\n"
+        "  UNIQUE (release_id, decision, phase)\n"
+        ");\n" % name
+    )
+
+
+def insert_sql(table, rec):
+    """Insert ``rec`` unless its key is there; prints the new row's id, or nothing."""
+    return (
+        "INSERT INTO %s (release_id, environment, decision, phase, version, recorded_at, record)\n"
+        "SELECT r->>'release_id', r->>'environment', r->>'decision', r->>'phase', r->>'version',\n"
+        "       (r->>'recorded_at')::timestamptz, r\n"
+        "FROM (SELECT %s::jsonb AS r) AS given\n"
+        "ON CONFLICT (release_id, decision, phase) DO NOTHING\n"
+        "RETURNING id;\n" % (table_sql_name(table), _pg.quote_literal(dumps(rec)))
+    )
+
+
+def exists_sql(table):
+    """Whether the table exists, as JSON true/false."""
+    return "SELECT to_json(to_regclass(%s) IS NOT NULL);\n" % _pg.quote_literal(table_sql_name(table))
+
+
+def find_sql(table, rec):
+    """The logged record with ``rec``'s key, as JSON, or null."""
+    release_id, decision, phase = key(rec)
+    # Names and literals are quoted by _pg.
+    return "SELECT record FROM %s WHERE release_id = %s AND decision = %s AND phase = %s;\n" % (  # noqa: S608
+        table_sql_name(table),
+        _pg.quote_literal(release_id),
+        _pg.quote_literal(decision),
+        _pg.quote_literal(phase),
+    )
+
+
+def all_sql(table):
+    """Every record, oldest first, as one JSON array."""
+    name = table_sql_name(table)  # quoted by _pg
+    return "SELECT coalesce(json_agg(record ORDER BY id), '[]'::json) FROM %s;\n" % name  # noqa: S608
+
+
+def db_read(conn, database, table):
+    """Every record in the table, oldest first; an empty log when it does not exist yet."""
+    if not conn.psql_json(database, exists_sql(table), "release log table %s: look it up" % table):
+        return []
+    return conn.psql_json(database, all_sql(table), "release log table %s: read it" % table) or []
+
+
+def db_find(conn, database, table, rec):
+    if not conn.psql_json(database, exists_sql(table), "release log table %s: look it up" % table):
+        return None
+    return conn.psql_json(database, find_sql(table, rec), "release log table %s: look up the record" % table)
+
+
+def db_insert(conn, database, table, rec):
+    """Create the table if missing and insert ``rec``; whether a row was added."""
+    out = conn.psql(database, create_sql(table) + insert_sql(table, rec), "release log table %s: insert" % table)
+    return bool(out.strip())
+
+
 # -- what the module does ---------------------------------------------------
 
 
-def run(module):
-    """Decide, then act unless in check mode; returns the module's result."""
-    p = module.params
-    path = p["path"]
-    records, bad = read_file(path)
+def _warn_bad(module, path, bad):
     if bad:
         module.warn(
             "release log %s: line%s %s %s not a JSON record and %s skipped"
@@ -320,29 +401,61 @@ def run(module):
                 "were" if len(bad) > 1 else "was",
             )
         )
+
+
+def run(module, connect=None):
+    """Decide, then act unless in check mode; returns the module's result.
+
+    ``connect()`` returns a context manager giving a ``_pg.Connection`` when
+    O(database) is set.
+    """
+    p = module.params
+    path, database, table = p["path"], p["database"], p["table"]
+    records, bad = read_file(path) if path else ([], [])
+    _warn_bad(module, path, bad)
     if p["state"] == "query":
         if p["limit"] < 0:
             raise GoliveError("limit must not be negative, got %d" % p["limit"])
+        if not path:
+            with connect() as conn:
+                records = db_read(conn, database, table)
         return dict(
             changed=False,
+            source="file" if path else "table",
             records=select(records, p["environment"], p["limit"]),
             current=current_versions(records),
             bad_lines=bad,
         )
     rec = build(p)
-    old = find(records, rec)
-    if old is not None:
-        return dict(
-            changed=False,
-            appended=False,
-            record=old,
-            bad_lines=bad,
-            msg="release %s (%s, %s) is already in %s" % (rec["release_id"], rec["decision"], rec["phase"], path),
+    logged = find(records, rec) if path else None
+    written = {"file": logged is None} if path else {}
+    with connect() if database else _NoConnection() as conn:
+        if conn is not None:
+            in_db = db_find(conn, database, table, rec)
+            logged = logged or in_db
+            written["table"] = in_db is None
+        if not module.check_mode:
+            # The local file first: it is the log that works when the database does not.
+            if written.get("file"):
+                append_file(path, rec, int(p["mode"], 8))
+            if written.get("table"):
+                written["table"] = db_insert(conn, database, table, rec)
+    changed = any(written.values())
+    result = dict(changed=changed, appended=changed, written=written, record=rec if changed else logged, bad_lines=bad)
+    if not changed:
+        result["msg"] = "release %s (%s, %s) is already in the release log" % (
+            rec["release_id"],
+            rec["decision"],
+            rec["phase"],
         )
-    line = dumps(rec)
-    result = dict(changed=True, appended=True, record=rec, bad_lines=bad)
-    if module._diff:
-        result["diff"] = dict(before="", after=line + "\n", before_header=path, after_header=path)
-    if not module.check_mode:
-        append_file(path, rec, int(p["mode"], 8))
+    if module._diff and written.get("file"):
+        result["diff"] = dict(before="", after=dumps(rec) + "\n", before_header=path, after_header=path)
     return result
+
+
+class _NoConnection:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False

@@ -29,6 +29,7 @@ author:
   - runbook.golive maintainers (@runbook-golive)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - runbook.golive.postgres
 attributes:
   check_mode:
     support: full
@@ -49,8 +50,21 @@ options:
     description:
       - The JSON Lines file, for example V(/var/log/golive/releases.jsonl).
       - Its directory is created with mode V(0750) when missing.
+      - With O(state=query), the log is read from this file when it is given, else from O(table).
+      - At least one of O(path) and O(database) is required.
     type: path
-    required: true
+  database:
+    description:
+      - Also keep the log in O(table) of this PostgreSQL database, reached with the
+        connection options (O(host), O(user), O(password)...) through C(psql) on the target.
+      - The table is created when missing, with a unique key on release id, decision and
+        phase, and the record in a C(jsonb) column.
+    type: str
+  table:
+    description:
+      - The table of O(database), V(name) or V(schema.name).
+    type: str
+    default: golive_releases
   mode:
     description:
       - The file's mode. It holds who released what and when, so it is never world-readable.
@@ -194,6 +208,19 @@ EXAMPLES = r"""
     decision: rollback
     notes: "smoke failed: {{ golive_smoke.msg }}"
 
+- name: Record it in the app's database too
+  runbook.golive.release_log:
+    path: /var/log/golive/releases.jsonl
+    database: golive_app
+    table: golive_releases
+    host: 127.0.0.1
+    user: golive_app
+    password: "{{ golive_db_password }}"
+    release_id: "{{ golive_release_id }}"
+    environment: production
+    version: v1.4.2
+    decision: go
+
 - name: Which version serves in production?
   runbook.golive.release_log:
     state: query
@@ -227,10 +254,20 @@ record:
     duration: 250.0
     recorded_at: "2026-11-22T02:04:11Z"
 appended:
-  description: Whether the record was (or in check mode would be) appended, false when already logged.
+  description: Whether the record was (or in check mode would be) appended anywhere, false when already logged.
   returned: when state is present
   type: bool
   sample: true
+written:
+  description: Per destination (V(file), V(table)), whether the record was (or would be) added there.
+  returned: when state is present
+  type: dict
+  sample: {"file": true, "table": true}
+source:
+  description: Where the query read the log, V(file) or V(table).
+  returned: when state is query
+  type: str
+  sample: file
 records:
   description: With O(state=query), the last O(limit) records, newest first.
   returned: when state is query
@@ -259,15 +296,18 @@ bad_lines:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.runbook.golive.plugins.module_utils import _release_log
+from ansible_collections.runbook.golive.plugins.module_utils import _pg, _release_log
 from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            _pg.PG_ARGUMENT_SPEC,
             state=dict(type="str", choices=["present", "query"], default="present"),
-            path=dict(type="path", required=True),
+            path=dict(type="path"),
+            database=dict(type="str"),
+            table=dict(type="str", default="golive_releases"),
             mode=dict(type="str", choices=["0600", "0640"], default="0640"),
             release_id=dict(type="str"),
             environment=dict(type="str"),
@@ -292,10 +332,11 @@ def main():
             limit=dict(type="int", default=20),
         ),
         required_if=[("state", "present", ("release_id", "environment", "version", "decision"))],
+        required_one_of=[("path", "database")],
         supports_check_mode=True,
     )
     try:
-        result = _release_log.run(module)
+        result = _release_log.run(module, lambda: _pg.Connection(module, module.params))
     except GoliveError as err:
         module.fail_json(msg="%s" % err, **err.result)
     module.exit_json(**result)

@@ -268,3 +268,116 @@ def test_file_append_creates_dir_and_mode(tmp_path):
 
 def test_missing_file_is_an_empty_log(tmp_path):
     assert _release_log.read_file(str(tmp_path / "none.jsonl")) == ([], [])
+
+
+# -- the PostgreSQL table ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "table, sql",
+    [("golive_releases", '"golive_releases"'), ("audit.releases", '"audit"."releases"'), ("T_1", '"T_1"')],
+)
+def test_table_names_are_quoted(table, sql):
+    assert _release_log.table_sql_name(table) == sql
+
+
+@pytest.mark.parametrize("table", ["", "a.b.c", "x; DROP TABLE items", 'r"x', "1abc", "a-b", None])
+def test_bad_table_names_are_refused(table):
+    with pytest.raises(GoliveError, match="give a plain name or schema.name"):
+        _release_log.table_sql_name(table)
+
+
+def test_insert_sql_quotes_the_record_as_one_literal():
+    record = _release_log.build(params(notes="it's done"), now=NOW)
+    sql = _release_log.insert_sql("golive_releases", record)
+    assert 'INSERT INTO "golive_releases"' in sql
+    assert '\'{"decision":"go","environment":"production","notes":"it\'\'s done"' in sql
+    assert "ON CONFLICT (release_id, decision, phase) DO NOTHING" in sql
+    create = _release_log.create_sql("golive_releases")
+    assert "UNIQUE (release_id, decision, phase)" in create and "record jsonb NOT NULL" in create
+
+
+def test_find_sql_quotes_the_key():
+    record = _release_log.build(params(release_id="r'1"), now=NOW)
+    assert "release_id = 'r''1' AND decision = 'go' AND phase = 'final'" in _release_log.find_sql("t", record)
+
+
+class FakeModule:
+    def __init__(self, check_mode=False, **params):
+        self.params = dict(
+            state="present",
+            path=None,
+            database="golive_app",
+            table="golive_releases",
+            mode="0640",
+            limit=20,
+            environment="production",
+        )
+        self.params.update(params)
+        self.check_mode = check_mode
+        self._diff = False
+        self.warnings = []
+
+    def warn(self, msg):
+        self.warnings.append(msg)
+
+
+class FakeConnection:
+    """The psql seam: answers the exists/find/read queries and records inserts."""
+
+    def __init__(self, exists=True, logged=None, records=()):
+        self.exists = exists
+        self.logged = logged
+        self.records = list(records)
+        self.scripts = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def psql_json(self, database, sql, what):
+        if "to_regclass" in sql:
+            return self.exists
+        if "json_agg" in sql:
+            return self.records
+        return self.logged
+
+    def psql(self, database, sql, what):
+        self.scripts.append(sql)
+        return "42\n"
+
+
+def test_db_insert_when_new_and_not_in_check_mode():
+    conn = FakeConnection(exists=False)
+    module = FakeModule(**params())
+    result = _release_log.run(module, lambda: conn)
+    assert result["changed"] and result["written"] == {"table": True}
+    assert len(conn.scripts) == 1 and conn.scripts[0].startswith("CREATE TABLE IF NOT EXISTS")
+
+
+def test_db_check_mode_inserts_nothing():
+    conn = FakeConnection(exists=False)
+    result = _release_log.run(FakeModule(check_mode=True, **params()), lambda: conn)
+    assert result["changed"] and conn.scripts == []
+
+
+def test_db_already_logged_is_not_inserted_again(tmp_path):
+    path = tmp_path / "r.jsonl"
+    logged = _release_log.build(params(), now=NOW)
+    conn = FakeConnection(logged=logged)
+    result = _release_log.run(FakeModule(path=str(path), **params()), lambda: conn)
+    assert result["written"] == {"file": True, "table": False} and result["changed"]
+    assert conn.scripts == [] and path.exists()
+    result = _release_log.run(FakeModule(path=str(path), **params()), lambda: conn)
+    assert result["written"] == {"file": False, "table": False} and not result["changed"]
+    assert result["record"]["release_id"] == "r1"
+
+
+def test_db_query_reads_the_table_without_a_path():
+    conn = FakeConnection(records=[rec("1", "production", "go", "v1"), rec("2", "production", "go", "v2")])
+    result = _release_log.run(FakeModule(state="query", limit=1), lambda: conn)
+    assert result["source"] == "table"
+    assert [r["release_id"] for r in result["records"]] == ["2"]
+    assert result["current"]["production"]["version"] == "v2"
