@@ -521,18 +521,27 @@ def migrate(tool, state, revision, check_mode, plan_file=None):
         tool.apply(decision)
     except GoliveError as err:
         after = _after(tool)
-        moved = after != before
+        if after is None:
+            where = "in a state the tool could not report; check it before anything else"
+        elif after != before:
+            where = "now at %s (it moved); fix the migration and rerun, or downgrade to %s" % (
+                _describe(after),
+                _describe(before),
+            )
+        else:
+            where = "still at %s; fix the migration and rerun" % _describe(before)
+        failure = dict(result)
+        failure.update(changed=after != before, revision_after=Tool.show(after), stderr=err.result.get("stderr", ""))
         raise GoliveError(
-            "%s migration in %s to %s failed:\n%s\nThe database is %s; fix the migration and rerun%s."
+            "%s migration in %s to %s failed:\n%s\nThe database is %s."
             % (
                 tool.name,
                 tool.chdir,
                 result["target"],
                 error_text(err.result.get("stderr") or err.result.get("stdout") or err.msg),
-                ("now at %s (it moved)" % _describe(after)) if moved else ("still at %s" % _describe(before)),
-                "" if not moved else ", or downgrade to %s" % _describe(before),
+                where,
             ),
-            **dict(result, changed=moved, revision_after=Tool.show(after), stderr=err.result.get("stderr", "")),
+            **failure,
         )
     after = tool.current()
     result["revision_after"] = Tool.show(after)
@@ -563,8 +572,6 @@ def _after(tool):
 
 
 def _describe(revisions):
-    if revisions is None:
-        return "unknown (the tool could not tell)"
     if isinstance(revisions, dict):
         return ", ".join("%s.%s" % kv for kv in revisions.items()) or "no migration"
     return ", ".join(revisions) or "no revision"

@@ -18,9 +18,10 @@ HISTORY = "0002 -> 0003 (head), score\n0001 -> 0002, note\n<base> -> 0001, creat
 class FakeAlembic:
     """Plays Alembic on a database whose revision is ``self.rev``; one seam: _run.run."""
 
-    def __init__(self, rev, fail_upgrade=False):
+    def __init__(self, rev, fail_upgrade=False, stop_at=None):
         self.rev = rev
         self.fail_upgrade = fail_upgrade
+        self.stop_at = stop_at
         self.calls = []
 
     def __call__(self, module, argv, what=None, check=True, cwd=None, env=None, **kwargs):
@@ -35,6 +36,7 @@ class FakeAlembic:
             out = "BEGIN;\n-- %s\nCOMMIT;\n" % args[-1]
         elif args[0] in ("upgrade", "downgrade"):
             if self.fail_upgrade:
+                self.rev = self.stop_at or self.rev
                 raise GoliveError(
                     "%s failed" % what, rc=1, stdout="", stderr="sqlalchemy.exc.DataError: division by zero\n"
                 )
@@ -100,6 +102,13 @@ def test_failed_migration_reports_tool_error_and_revision(run_module, alembic):
     assert failed
     assert "division by zero" in result["msg"] and "still at 0002" in result["msg"]
     assert result["revision_after"] == "0002" and result["changed"] is False
+
+
+def test_failure_after_committed_migrations_says_the_database_moved(run_module, alembic):
+    alembic("0001", fail_upgrade=True, stop_at="0002")
+    result, failed = run_module(db_migrate.main, alembic.args)
+    assert failed and result["changed"] is True and result["revision_after"] == "0002"
+    assert "now at 0002 (it moved)" in result["msg"] and "downgrade to 0001" in result["msg"]
 
 
 def test_downgrade_needs_revision(run_module, alembic):
