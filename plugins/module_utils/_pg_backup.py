@@ -297,7 +297,7 @@ class Backup:
             doomed = choose_deletions(existing, p["keep"], current=filename)
             result = dict(
                 changed=True,
-                path=path,
+                backup_path=path,
                 manifest_path=manifest_path,
                 format=fmt,
                 estimated_size=estimate,
@@ -458,3 +458,46 @@ def check_params(p):
         raise GoliveError("size_estimate_ratio must not be negative, got %s" % p["size_estimate_ratio"])
     if not re.match(r"^[A-Za-z0-9:_-]+$", p["compression"]):
         raise GoliveError("compression %r is not a pg_dump --compress value (1, 9, zstd:3...)" % p["compression"])
+
+
+def checksum_problem(path, manifest, sha, files):
+    """None if ``sha`` (and ``files``) match the manifest, else the message saying what differs."""
+    if sha == manifest["sha256"]:
+        return None
+    msg = "backup %s: sha256 mismatch (expected %s, got %s)" % (path, manifest["sha256"], sha)
+    if files is not None and isinstance(manifest.get("files"), dict):
+        expected = manifest["files"]
+        details = []
+        for name in sorted(set(expected) | set(files)):
+            if name not in files:
+                details.append("%s missing" % name)
+            elif name not in expected:
+                details.append("%s not in the manifest" % name)
+            elif files[name] != expected[name]:
+                details.append("%s differs" % name)
+        if details:
+            msg += " (%s)" % ", ".join(details)
+    return msg + "; the backup is corrupt or incomplete, do not restore from it"
+
+
+def load(path, manifest_path=None, required=True):
+    """``(manifest or None, manifest_path)`` of the backup at ``path``, checked against its format."""
+    path = path.rstrip("/") or path
+    if not os.path.exists(path):
+        raise GoliveError("backup %s does not exist; check the path" % path)
+    manifest_path = manifest_path or manifest_path_for(path)
+    if not os.path.exists(manifest_path):
+        if required:
+            raise GoliveError(
+                "backup %s has no manifest (looked for %s): its checksum cannot be checked; give the manifest "
+                "option, or force: true to use it unchecked" % (path, manifest_path)
+            )
+        return None, manifest_path
+    manifest = read_manifest(manifest_path)
+    is_dir = os.path.isdir(path)
+    if is_dir != (manifest["format"] == "directory"):
+        raise GoliveError(
+            "backup %s is a %s but manifest %s describes a %s-format backup; give the matching manifest"
+            % (path, "directory" if is_dir else "file", manifest_path, manifest["format"])
+        )
+    return manifest, manifest_path

@@ -119,7 +119,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-path:
+backup_path:
   description: The backup file (custom format) or directory (directory format).
   returned: always
   type: str
