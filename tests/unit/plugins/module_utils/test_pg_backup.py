@@ -1,0 +1,245 @@
+# Copyright (c) 2026 runbook.golive maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import json
+import os
+import subprocess
+
+import pytest
+
+from ansible_collections.runbook.golive.plugins.module_utils import _pg_backup
+from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
+
+
+def manifest(**kw):
+    fields = dict(
+        database="app",
+        file="app-20261122T020000Z.dump",
+        format="custom",
+        sha256="ab" * 32,
+        size=10,
+        started_at="2026-11-22T02:00:00.000000Z",
+        row_counts={"public.t": 3},
+    )
+    fields.update(kw)
+    return _pg_backup.build_manifest(**fields)
+
+
+def test_manifest_round_trip():
+    m = manifest()
+    assert m["tool"] == "runbook.golive.pg_backup" and m["format_version"] == 1
+    assert m["sha256_method"] == "sha256 of the file"
+    assert _pg_backup.parse_manifest(json.dumps(m), "/b/m.json") == m
+
+
+def test_directory_manifest_says_how_its_checksum_is_made():
+    assert "sha256sum" in manifest(format="directory")["sha256_method"]
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("{not json", "is not valid JSON"),
+        (json.dumps({"tool": "other"}), "is not a manifest written by runbook.golive.pg_backup"),
+        (json.dumps(dict(manifest(), format_version=7)), "has format_version 7"),
+        (json.dumps(dict((k, v) for k, v in manifest().items() if k != "sha256")), "lacks sha256"),
+        (json.dumps(dict(manifest(), file="../etc/passwd")), "not a plain file name"),
+        (json.dumps(dict(manifest(), format="tar")), "unknown format 'tar'"),
+    ],
+)
+def test_parse_manifest_refuses(text, match):
+    with pytest.raises(GoliveError, match=match):
+        _pg_backup.parse_manifest(text, "/b/m.json")
+
+
+@pytest.mark.parametrize(
+    "db, out",
+    [("app", "app"), ("my db/../x", "my_db_.._x"), (".hidden", "hidden"), ("Ünï", "_n_"), ("...", "db")],
+)
+def test_safe_name(db, out):
+    assert _pg_backup.safe_name(db) == out
+
+
+def test_base_name_avoids_taken_names():
+    taken = _pg_backup.taken_names(["app-S.dump", "app-S.manifest.json", "app-S-2.dir", "other.txt"])
+    assert taken == {"app-S", "app-S-2"}
+    assert _pg_backup.base_name("app", "S", taken) == "app-S-3"
+    assert _pg_backup.base_name("app", "T", taken) == "app-T"
+
+
+@pytest.mark.parametrize(
+    "path, out",
+    [
+        ("/b/a-S.dump", "/b/a-S.manifest.json"),
+        ("/b/a-S.dir/", "/b/a-S.manifest.json"),
+        ("/b/x.bin", "/b/x.bin.manifest.json"),
+    ],
+)
+def test_manifest_path_for(path, out):
+    assert _pg_backup.manifest_path_for(path) == out
+
+
+def b(started, name):
+    return dict(started_at=started, file=name, path="/b/" + name, manifest="/b/%s.m" % name)
+
+
+@pytest.mark.parametrize(
+    "keep, current, expected",
+    [
+        (None, "n", []),
+        (3, "n", ["c"]),
+        (1, "n", ["a", "b", "c"]),
+        (2, "n", ["b", "c"]),
+        (5, "n", []),
+        (2, None, ["b", "c"]),
+    ],
+)
+def test_choose_deletions(keep, current, expected):
+    backups = [b("2026-01-03", "a"), b("2026-01-01", "c"), b("2026-01-02", "b"), b("2026-01-04", "n")]
+    assert [x["file"] for x in _pg_backup.choose_deletions(backups, keep, current)] == expected
+
+
+def test_choose_deletions_never_deletes_current_even_if_oldest():
+    backups = [b("2026-01-01", "n"), b("2026-01-03", "a"), b("2026-01-02", "b")]
+    assert [x["file"] for x in _pg_backup.choose_deletions(backups, 1, "n")] == ["a", "b"]
+
+
+def write_backup(tmp_path, db, stamp, fmt="custom"):
+    name = "%s-%s%s" % (db, stamp, _pg_backup.SUFFIX[fmt])
+    if fmt == "custom":
+        (tmp_path / name).write_bytes(b"PGDMP...")
+    else:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "toc.dat").write_bytes(b"x")
+    m = manifest(database=db, file=name, format=fmt, started_at=stamp)
+    (tmp_path / ("%s-%s.manifest.json" % (db, stamp))).write_text(json.dumps(m))
+    return name
+
+
+def test_backups_of_and_remove(tmp_path):
+    a = write_backup(tmp_path, "app", "20260101T000000Z")
+    d = write_backup(tmp_path, "app", "20260102T000000Z", fmt="directory")
+    write_backup(tmp_path, "other", "20260101T000000Z")
+    (tmp_path / "junk.manifest.json").write_text("{broken")
+    (tmp_path / "app-foreign.dump").write_bytes(b"not ours")
+    found = _pg_backup.backups_of(str(tmp_path), "app")
+    assert sorted(x["file"] for x in found) == [a, d]
+    for x in found:
+        _pg_backup.remove_backup(x)
+    assert sorted(os.listdir(tmp_path)) == [
+        "app-foreign.dump",
+        "junk.manifest.json",
+        "other-20260101T000000Z.dump",
+        "other-20260101T000000Z.manifest.json",
+    ]
+
+
+def test_dir_checksum_matches_sha256sum(tmp_path):
+    files = {"toc.dat": b"toc", "3001.dat.gz": b"one", "3002.dat.gz": b"two" * 1000, "B.dat": b"upper"}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    sha, per_file, size = _pg_backup.hash_directory(str(tmp_path))
+    assert per_file == dict((n, hashlib.sha256(d).hexdigest()) for n, d in files.items())
+    assert size == sum(len(d) for d in files.values())
+    names = sorted(files)
+    out = subprocess.run(
+        ["sha256sum", "--"] + names, cwd=str(tmp_path), capture_output=True, check=True, env={"LC_ALL": "C"}
+    ).stdout
+    assert sha == hashlib.sha256(out).hexdigest()
+
+
+def test_dir_checksum_is_order_independent():
+    assert _pg_backup.dir_checksum({"a": "1", "b": "2"}) == _pg_backup.dir_checksum({"b": "2", "a": "1"})
+    assert _pg_backup.dir_checksum({"a": "1", "b": "2"}) != _pg_backup.dir_checksum({"a": "2", "b": "1"})
+
+
+def test_hash_directory_refuses_subdirectories(tmp_path):
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(GoliveError, match="sub is not a regular file"):
+        _pg_backup.hash_directory(str(tmp_path))
+
+
+def test_checksum_problem():
+    m = manifest()
+    assert _pg_backup.checksum_problem("/b/x.dump", m, m["sha256"], None) is None
+    msg = _pg_backup.checksum_problem("/b/x.dump", m, "cd" * 32, None)
+    assert msg == (
+        "backup /b/x.dump: sha256 mismatch (expected %s, got %s); the backup is corrupt or incomplete, "
+        "do not restore from it" % ("ab" * 32, "cd" * 32)
+    )
+
+
+def test_checksum_problem_names_the_files():
+    m = manifest(format="directory", files={"toc.dat": "1", "3001.dat.gz": "2", "3002.dat.gz": "3"})
+    msg = _pg_backup.checksum_problem("/b/x.dir", m, "ff", {"toc.dat": "1", "3001.dat.gz": "9", "9.dat": "4"})
+    assert "(3001.dat.gz differs, 3002.dat.gz missing, 9.dat not in the manifest)" in msg
+
+
+def test_check_directory(tmp_path):
+    _pg_backup.check_directory(str(tmp_path))
+    with pytest.raises(GoliveError, match="backup directory .*/nope does not exist; create it first"):
+        _pg_backup.check_directory(str(tmp_path / "nope"))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_check_directory_not_writable(tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir(mode=0o500)
+    with pytest.raises(GoliveError, match="is not writable by the user the module runs as"):
+        _pg_backup.check_directory(str(ro))
+
+
+def test_check_space():
+    assert _pg_backup.check_space("/b", "app", 1000, 0.5, 501) == 500
+    assert _pg_backup.check_space("/b", "app", 1000, 0, 0) == 0
+    with pytest.raises(GoliveError) as info:
+        _pg_backup.check_space("/b", "app", 1000, 0.5, 499)
+    assert str(info.value).startswith(
+        "not enough free space in /b for a backup of database app: estimated 500 bytes "
+        "(database size 1000 x size_estimate_ratio 0.5), 499 bytes free; free some space"
+    )
+
+
+def test_load(tmp_path):
+    name = write_backup(tmp_path, "app", "20260101T000000Z")
+    m, mp = _pg_backup.load(str(tmp_path / name))
+    assert m["file"] == name and mp.endswith("app-20260101T000000Z.manifest.json")
+    with pytest.raises(GoliveError, match="does not exist; check the path"):
+        _pg_backup.load(str(tmp_path / "gone.dump"))
+    (tmp_path / "lone.dump").write_bytes(b"x")
+    with pytest.raises(GoliveError, match="has no manifest .* force: true"):
+        _pg_backup.load(str(tmp_path / "lone.dump"))
+    assert _pg_backup.load(str(tmp_path / "lone.dump"), required=False)[0] is None
+    (tmp_path / "d.dir").mkdir()
+    with pytest.raises(GoliveError, match="is a directory but manifest .* describes a custom-format backup"):
+        _pg_backup.load(str(tmp_path / "d.dir"), str(tmp_path / "app-20260101T000000Z.manifest.json"))
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(format="custom", jobs=4), "jobs=4 needs format=directory"),
+        (dict(jobs=0), "jobs must be at least 1"),
+        (dict(keep=0), "keep must be at least 1"),
+        (dict(size_estimate_ratio=-1.0), "size_estimate_ratio must not be negative"),
+        (dict(compression="1; rm -rf /"), "is not a pg_dump --compress value"),
+    ],
+)
+def test_check_params_refuses(params, match):
+    p = dict(format="custom", jobs=None, keep=None, size_estimate_ratio=0.5, compression="1")
+    p.update(params)
+    with pytest.raises(GoliveError, match=match):
+        _pg_backup.check_params(p)
+
+
+@pytest.mark.parametrize("fmt, jobs", [("custom", 1), ("directory", 2)])
+def test_check_params_default_jobs(fmt, jobs):
+    p = dict(format=fmt, jobs=None, keep=None, size_estimate_ratio=0.5, compression="zstd:3")
+    _pg_backup.check_params(p)
+    assert p["jobs"] == jobs
