@@ -138,3 +138,9 @@ def test_command_tool_judges_by_revision(run_module, monkeypatch, tmp_path):
     assert not failed and result["changed"] and result["revision_after"] == "42"
     result, failed = run_module(db_migrate.main, args)
     assert not failed and not result["changed"]
+
+
+def test_diff_shows_the_revisions(run_module, alembic):
+    alembic("0001")
+    result, failed = run_module(db_migrate.main, dict(alembic.args, _ansible_diff=True), check_mode=True)
+    assert not failed and result["diff"] == {"before": "revision: 0001\n", "after": "revision: head\n"}
