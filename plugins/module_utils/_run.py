@@ -127,8 +127,8 @@ class Process:
 def spawn(module, argv, what=None, env=None, stdin=False, stdout=True):
     """Start ``argv`` (a list, never a shell string) without waiting for it.
 
-    For the two things ``run`` cannot do: stream a tool's output as it comes
-    (``stream``) and hold a session open (a psql transaction). The environment
+    For what ``run`` cannot do: hold a session open (a psql transaction) or run
+    a tool while the module does other work. The environment
     is the module's plus ``env``, as in ``run``; stderr goes to a temp file so
     that a chatty tool can never block on a full pipe.
     """
@@ -152,23 +152,3 @@ def spawn(module, argv, what=None, env=None, stdin=False, stdout=True):
         errfile.close()
         raise GoliveError("%s failed: cannot start %s: %s" % (what or argv[0], argv[0], err.strerror or err))
     return Process(argv, proc, errfile, what)
-
-
-def stream(module, argv, sink, what=None, env=None, chunk_size=1 << 20):
-    """Run ``argv`` and hand its stdout to ``sink(chunk)`` as it comes, in chunks.
-
-    Nothing is held in memory or re-read: a dump can be written and hashed on
-    the way. If ``sink`` raises, the command is killed and the error goes on.
-    Returns a Completed whose ``out`` is empty; raises like ``run`` on failure.
-    """
-    proc = spawn(module, argv, what=what, env=env)
-    try:
-        while True:
-            chunk = proc.stdout.read(chunk_size)
-            if not chunk:
-                break
-            sink(chunk)
-    except BaseException:
-        proc.kill()
-        raise
-    return proc.wait()
