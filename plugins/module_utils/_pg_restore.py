@@ -290,9 +290,9 @@ class Restore:
                 if time.monotonic() - t0 > timeout:
                     left = ", ".join("pid %s (%s)" % (s[0], s[1]) for s in sessions) or "sessions"
                     raise GoliveError(
-                        "%s: %s still connected after %ss and could not be terminated; the restored data waits "
-                        "in %s until retried. Stop those clients, or connect as a role allowed to terminate "
-                        "them (superuser or pg_signal_backend)" % (what, left, timeout, new)
+                        "%s: %s still connected after %ss and could not be terminated; %s was left as it "
+                        "was and the restored copy %s is dropped. Stop those clients, or connect as a role allowed "
+                        "to terminate them (superuser or pg_signal_backend), and retry" % (what, left, timeout, db, new)
                     )
                 time.sleep(0.1)
         except BaseException:
