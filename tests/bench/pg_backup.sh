@@ -148,4 +148,4 @@ echo "verify time / pg_restore -f /dev/null of pg_dump -Fc:   $(ratio "$T_VF" "$
 echo "file + re-read hash / streamed hash (pg_dump -Z3):      $(ratio "$T_Z3 + $T_SUM" "$T_PIPE")"
 echo
 echo "gzip levels against pg_dump -Fc's default:"
-printf "$LEVELS"
+printf "%b" "$LEVELS"
