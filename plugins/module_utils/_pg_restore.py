@@ -117,7 +117,7 @@ def copy_properties_sql(new, info):
         stmts.append("ALTER DATABASE %s CONNECTION LIMIT %d" % (target, int(limit)))
     for setting in info.get("settings") or []:
         for item in setting.get("config") or []:
-            key, _, value = item.partition("=")
+            key, value = item.split("=", 1) if "=" in item else (item, "")
             # set_config parses the value as the server stored it (lists included); FROM CURRENT copies it.
             stmts.append("SELECT set_config(%s, %s, false)" % (quote_literal(key), quote_literal(value)))
             if setting.get("role"):

@@ -65,7 +65,7 @@ def test_password_appears_nowhere():
         )
     finally:
         subprocess.run(["docker", "exec", HOST, "touch", STOP], check=False)
-        watched, _ = watcher.communicate(timeout=60)
+        watched = watcher.communicate(timeout=60)[0]
         subprocess.run(["docker", "exec", HOST, "rm", "-f", STOP], check=False)
     output = play.stdout + play.stderr
     assert play.returncode == 0, output[-20000:]

@@ -146,7 +146,7 @@ def test_check_params(params, match):
 
 
 def test_scratch_names_are_unique_and_short():
-    names = set(_pg_verify.scratch_name() for _ in range(100))
+    names = set(_pg_verify.scratch_name() for i in range(100))
     assert len(names) == 100 and all(n.startswith("golive_verify_") and len(n) < 63 for n in names)
 
 
