@@ -84,7 +84,7 @@ def phase_durations(marks, end):
         end = float(end)
     except (TypeError, ValueError) as err:
         raise AnsibleFilterError("phase_durations: start times must be epoch seconds (%s)" % err)
-    bounds = [t for t, _ in order[1:]] + [end]
+    bounds = [t for t, _name in order[1:]] + [end]
     return dict((name, round(max(0.0, stop - start), 1)) for (start, name), stop in zip(order, bounds))
 
 

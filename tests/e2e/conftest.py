@@ -79,7 +79,7 @@ def lb_get(path="/health"):
 
 def lb_versions(samples=6):
     seen = set()
-    for _ in range(samples):
+    for _sample in range(samples):
         status, body = lb_get()
         seen.add((status, json.loads(body).get("version")))
     return seen

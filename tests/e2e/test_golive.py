@@ -151,7 +151,7 @@ def test_v150_slow_start_goes_live_and_a_second_go_live_is_refused_by_the_lock()
         assert second.returncode != 0
         assert "held by" in second.output, second.output[-4000:]
     finally:
-        out, _ = first.communicate(timeout=900)
+        out = first.communicate(timeout=900)[0]
     assert first.returncode == 0, out[-6000:]
     assert_fleet("v1.5.0")
     assert release_log()[0]["decision"] == "go"

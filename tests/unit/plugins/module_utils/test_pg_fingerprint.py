@@ -36,7 +36,7 @@ def test_fingerprint_combines_objects_and_exact_counts():
     assert result["object_count"] == 1
     assert result["row_counts"] == {"public.items": 42}
     assert len(result["schema_sha256"]) == 64
-    assert all(db == "app" for db, _, _ in conn.sent)
+    assert all(db == "app" for db, _sql, _args in conn.sent)
     assert 'count(*) FROM "public"."items"' in conn.sent[2][1]
 
 
