@@ -2,7 +2,7 @@
 # `make demo`: the lab, a go-live that succeeds, one that fails and is rolled
 # back automatically, and the release history.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 say "Building and starting the lab (nginx, two app hosts, PostgreSQL) - the first time takes a few minutes"

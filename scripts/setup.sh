@@ -3,7 +3,7 @@
 # creates the virtual environment. Safe to run again: it only adds what is
 # missing.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 VENV=${VENV:-.venv}
 
 need_apt=()

@@ -2,7 +2,7 @@
 # `make test`: every stage once, the lab built once and shared, each stage
 # timed. Leaves no lab container and no daemon it started running.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 declare -a names=() results=() secs=()
 failed=0
