@@ -2,7 +2,7 @@
 # ansible-test sanity, offline. ansible-test needs the collection under
 # ansible_collections/<ns>/<name>/, so the tracked files are copied there.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 # Outside the checkout: inside it, ansible-test would ask git and find the
 # copy ignored.
 work=${GOLIVE_SANITY_DIR:-/tmp/runbook-golive-sanity}
