@@ -16,11 +16,12 @@ help: ## list the targets
 setup: ## install system packages (as root) and the virtualenv
 	@scripts/setup.sh
 
-lint: setup ## ansible-lint (production profile), ruff, yamllint
+lint: setup ## ansible-lint (production profile), ruff, yamllint, shellcheck
 	ansible-lint --profile production
 	ruff check .
 	ruff format --check .
 	yamllint -s .
+	shellcheck -x .ci/run lab/docker.sh lab/scripts/*.sh scripts/*.sh tests/bench/*.sh
 
 sanity: setup ## ansible-test sanity, offline
 	@scripts/sanity.sh

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.." || exit 1
 VENV=${VENV:-.venv}
 
 need_apt=()
-for pkg in docker.io debootstrap rsync git curl make postgresql-client; do
+for pkg in docker.io debootstrap rsync git curl make postgresql-client shellcheck; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
