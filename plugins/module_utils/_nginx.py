@@ -285,6 +285,7 @@ class AccessCount:
         self.lines = 0
         self.unparsed = 0
         self.before_since = 0
+        self.excluded = 0
         self.sample_5xx = []
 
     def add(self, status, line):
@@ -298,10 +299,16 @@ class AccessCount:
             self.sample_5xx.append(line)
 
 
-def count_lines(lines, line_format, since=None, samples=5):
-    """Count statuses in ``lines`` (text, no newline) at or after epoch ``since``."""
+def count_lines(lines, line_format, since=None, samples=5, exclude=None):
+    """Count statuses in ``lines`` (text, no newline) at or after epoch ``since``.
+
+    Lines that ``exclude`` (a compiled pattern) finds anything in are left out of the counts.
+    """
     count = AccessCount(samples)
     for line in lines:
+        if exclude is not None and exclude.search(line):
+            count.excluded += 1
+            continue
         status, when = line_format.parse(line)
         if status is None:
             count.unparsed += 1
@@ -349,8 +356,22 @@ def _end_of_last_line(handle, size, limit=65536):
     return size - len(data) + data.rfind(b"\n") + 1
 
 
-def count_access(path, log_format="combined", since_offset=None, since_time=None, samples=5):
+def compile_exclude(pattern):
+    """The ``exclude`` option as a compiled pattern (None when empty); a clear error when invalid."""
+    if not pattern:
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error as err:
+        raise GoliveError(
+            "exclude %r is not a valid regular expression (%s); give a Python regular expression, "
+            'for example "maintenance":"1" for the maintenance page\'s 503 answers' % (pattern, err)
+        )
+
+
+def count_access(path, log_format="combined", since_offset=None, since_time=None, samples=5, exclude=None):
     line_format = compile_log_format(log_format)
+    exclude = compile_exclude(exclude)
     since = None
     if since_time is not None:
         since = parse_time(since_time)
@@ -361,7 +382,7 @@ def count_access(path, log_format="combined", since_offset=None, since_time=None
         if not line_format.has_time:
             raise GoliveError("log_format has no $time_local, $time_iso8601 or $msec; count with since_offset instead")
     lines, start, end, rotated, size = read_new_lines(path, since_offset)
-    count = count_lines(lines, line_format, since, samples)
+    count = count_lines(lines, line_format, since, samples, exclude)
     return dict(
         path=path,
         start_offset=start,
@@ -373,6 +394,7 @@ def count_access(path, log_format="combined", since_offset=None, since_time=None
         statuses=count.statuses,
         unparsed=count.unparsed,
         before_since_time=count.before_since,
+        excluded=count.excluded,
         samples_5xx=count.sample_5xx,
     )
 
@@ -408,7 +430,12 @@ def run(module, params, check_mode):
             result["workers_new"] = new_generation(before, seen[0])
     if params["access_log"]:
         access = count_access(
-            params["access_log"], params["log_format"], params["since_offset"], params["since_time"], params["samples"]
+            params["access_log"],
+            params["log_format"],
+            params["since_offset"],
+            params["since_time"],
+            params["samples"],
+            params["exclude"],
         )
         result["access"] = access
         limit = params["max_5xx"]

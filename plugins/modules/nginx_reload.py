@@ -101,6 +101,13 @@ options:
   max_5xx:
     description: Fail when more than this many 5xx answers were counted (V(0) for none at all).
     type: int
+  exclude:
+    description:
+      - A regular expression (Python syntax); lines it matches anywhere are not counted, and
+        RV(access.excluded) says how many were left out.
+      - For answers that are not the application's errors, such as the 503 of a maintenance page
+        switched on for the go-live (V("maintenance":"1") with a JSON format that logs it).
+    type: str
 seealso:
   - module: runbook.golive.health_wait
 """
@@ -221,6 +228,10 @@ access:
       description: Lines skipped as older than O(since_time).
       type: int
       sample: 0
+    excluded:
+      description: Lines left out because O(exclude) matched them.
+      type: int
+      sample: 0
     samples_5xx:
       description: The first 5xx lines, at most O(samples).
       type: list
@@ -251,9 +262,12 @@ def main():
             log_format=dict(type="str", default="combined"),
             samples=dict(type="int", default=5),
             max_5xx=dict(type="int"),
+            exclude=dict(type="str"),
         ),
         required_if=[("reload", False, ["access_log"])],
-        required_by=dict(since_offset="access_log", since_time="access_log", max_5xx="access_log"),
+        required_by=dict(
+            since_offset="access_log", since_time="access_log", max_5xx="access_log", exclude="access_log"
+        ),
         supports_check_mode=True,
     )
     try:

@@ -105,6 +105,9 @@ def test_v120_health_500_rolls_back_both_hosts():
 
 def test_v130_half_applied_migration_is_rolled_back_with_the_database():
     db_before = table_fingerprints()
+    # The media tree goes back with the database, from the archive this go-live
+    # made: an upload made just before it is there, the tree the go-live left is kept.
+    dexec("app1", "sh", "-c", "echo uploaded before v1.3.0 > /srv/golive-app/media/before-v130.txt")
     run = golive("v1.3.0")
     assert run.returncode != 0
     assert "failed at migrate" in run.output
@@ -116,6 +119,12 @@ def test_v130_half_applied_migration_is_rolled_back_with_the_database():
     record = release_log()[0]
     assert (record["version"], record["decision"], record["extra"]["failed_phase"]) == ("v1.3.0", "rollback", "migrate")
     assert record["extra"]["database_rollback"]["restored"] in (True, "True", "true")
+    restored = sorted(record["extra"]["file_trees_restored"])
+    assert restored == ["app1:/srv/golive-app/media", "app2:/srv/golive-app/media"]
+    kept = f"/srv/golive-app/media.pre-rollback-{record['release_id']}"
+    assert dexec("app1", "ls", "/srv/golive-app/media").stdout.split() == ["before-v130.txt", "first-upload.txt"]
+    assert dexec("app1", "cat", "/srv/golive-app/media/before-v130.txt").stdout == "uploaded before v1.3.0\n"
+    assert dexec("app1", "ls", kept).stdout.split() == ["before-v130.txt", "first-upload.txt"]
 
 
 def test_v140_wrong_version_is_rolled_back():

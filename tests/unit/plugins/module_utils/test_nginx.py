@@ -207,3 +207,27 @@ def test_since_time_needs_a_time_field(tmp_path):
         _nginx.count_access(path, log_format="$remote_addr $status", since_time="2026-11-22T06:00:00Z")
     with pytest.raises(GoliveError, match="is not a time"):
         _nginx.count_access(path, since_time="soon")
+
+
+MAINTENANCE_LINES = [
+    '{"time":"2026-11-22T06:26:30+00:00","status":"503","uri":"/items","maintenance":"1","bypass":""}',
+    '{"time":"2026-11-22T06:26:31+00:00","status":"200","uri":"/health","maintenance":"","bypass":"1"}',
+    '{"time":"2026-11-22T06:26:32+00:00","status":"502","uri":"/items","maintenance":"","bypass":""}',
+]
+
+
+def test_exclude_leaves_the_maintenance_page_out(tmp_path):
+    path = write_log(tmp_path, "\n".join(MAINTENANCE_LINES) + "\n")
+    counted = _nginx.count_access(path, log_format="json")
+    assert counted["counts"]["5xx"] == 2 and counted["excluded"] == 0
+    result = _nginx.count_access(path, log_format="json", exclude='"maintenance":"1"')
+    # The 503 of the maintenance page is left out; the bypassed health check and the app's 502 count.
+    assert result["excluded"] == 1
+    assert result["statuses"] == {"200": 1, "502": 1}
+    assert result["samples_5xx"] == [MAINTENANCE_LINES[2]]
+
+
+def test_invalid_exclude_is_refused_with_the_fix(tmp_path):
+    path = write_log(tmp_path, "")
+    with pytest.raises(GoliveError, match="not a valid regular expression.*maintenance"):
+        _nginx.count_access(path, log_format="json", exclude="(unclosed")
