@@ -347,6 +347,14 @@ def _tag_source(p, project):
     return path, read, write, None
 
 
+def _diff_view(text, variables):
+    """What the diff shows of a tag file: an env file often holds secrets, so only the tag lines."""
+    if not variables:
+        return text
+    values = parse_env(text)
+    return "".join("%s=%s\n" % (var, values[var]) for var in sorted(set(variables.values())) if var in values)
+
+
 def desired_tags(p):
     desired = dict((s, (p["tags"] or {}).get(s) or p["tag"]) for s in p["services"])
     unknown = sorted(set(p["tags"] or {}) - set(p["services"]))
@@ -403,7 +411,12 @@ def release(module, p):
         "tag_file_changed": file_changed,
         "restarted": todo["restart"],
         "new_services": unknown,
-        "diff": {"before": before_text or "", "after": after_text, "before_header": path, "after_header": path},
+        "diff": {
+            "before": _diff_view(before_text or "", variables),
+            "after": _diff_view(after_text, variables),
+            "before_header": path,
+            "after_header": path,
+        },
     }
     if variables:
         result["variables"] = variables

@@ -98,6 +98,16 @@ def test_check_mode_reports_and_changes_nothing(project, run_module):
     assert not [c for c in fake.calls if "pull" in c[0] or "up" in c[0]]
 
 
+def test_diff_shows_the_tags_and_never_the_other_lines(project, run_module):
+    project({"web": "v1.0.0", "admin": "v1.0.0"})
+    args = dict(project.args, tag="v1.1.0", _ansible_diff=True)
+    result, failed = run_module(compose_release.main, args, check_mode=True)
+    assert not failed
+    assert result["diff"]["before"] == "ADMIN_TAG=v1.0.0\nWEB_TAG=v1.0.0\n"
+    assert result["diff"]["after"] == "ADMIN_TAG=v1.1.0\nWEB_TAG=v1.1.0\n"
+    assert "keep-me" not in json.dumps(result)
+
+
 def test_release_then_rollback_to_previous_tags(project, run_module):
     fake = project({"web": "v1.0.0", "admin": "v1.0.0"})
     result, failed = run_module(compose_release.main, dict(project.args, tag="v1.1.0"))
