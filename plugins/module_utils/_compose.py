@@ -434,6 +434,8 @@ def release(module, p):
     after = running_tags(project.containers(), services)
     wrong = sorted(s for s in services if after.get(s) != desired[s])
     if wrong:
+        failure = dict(result)
+        failure.update(changed=True, running_tags=after)
         raise GoliveError(
             "after up, %s of %s run %s instead of %s; look at `%s logs %s` and roll back to %s"
             % (
@@ -445,7 +447,7 @@ def release(module, p):
                 " ".join(wrong),
                 ", ".join("%s=%s" % (s, previous[s]) for s in wrong),
             ),
-            **dict(result, changed=True, running_tags=after),
+            **failure,
         )
     result["running_tags"] = after
     return result

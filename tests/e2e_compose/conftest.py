@@ -156,7 +156,7 @@ def last_record():
 def env_tags():
     values = {}
     for line in (PROJECT_DIR / ".env").read_text().splitlines():
-        key, _, value = line.partition("=")
+        key, _sep, value = line.partition("=")
         values[key] = value
     return values
 

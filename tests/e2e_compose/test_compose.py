@@ -126,7 +126,7 @@ def test_compose_status_catches_an_error_in_the_logs():
     # The database away: /health logs the exception with its traceback.
     sh("docker", "stop", "%s_db_1" % PROJECT)
     try:
-        status, _ = web_get()
+        status, _body = web_get()
         assert status == 500
     finally:
         sh("docker", "start", "%s_db_1" % PROJECT)

@@ -121,7 +121,7 @@ def test_release_then_rollback_to_previous_tags(project, run_module):
     assert any("pull" in a for a in argvs) and any("up" in a for a in argvs)
 
     # The same again: nothing to do.
-    again, _ = run_module(compose_release.main, dict(project.args, tag="v1.1.0"))
+    again, _failed = run_module(compose_release.main, dict(project.args, tag="v1.1.0"))
     assert not again["changed"] and again["restarted"] == []
 
     back, failed = run_module(compose_release.main, dict(project.args, tags=result["previous_tags"]))
@@ -174,5 +174,5 @@ def test_run_uses_the_new_tag_without_writing(project, run_module):
     assert (project.dir / ".env").read_text() == before
     # Check mode runs nothing.
     count = len(fake.calls)
-    result, _ = run_module(compose_release.main, args, check_mode=True)
+    result, _failed = run_module(compose_release.main, args, check_mode=True)
     assert result["changed"] and not [c for c in fake.calls[count:] if "run" in c[0]]
