@@ -30,6 +30,7 @@ docker info >/dev/null 2>&1 && docker_was_running=true
 
 cleanup() {
   make --no-print-directory lab-down >/dev/null 2>&1 || true
+  make --no-print-directory lab-compose-down >/dev/null 2>&1 || true
   if [ "$docker_was_running" = false ] && [ -f lab/docker.sh ]; then
     bash lab/docker.sh stop >/dev/null 2>&1 || true
   fi
@@ -51,6 +52,8 @@ if stage lab-up make --no-print-directory lab-up; then
 else
   for s in e2e integration molecule; do skip "$s" "the lab did not come up"; done
 fi
+# The compose lab is its own (registry, project on this engine): up, tested, down.
+stage e2e-compose make --no-print-directory e2e-compose
 
 printf '\n===== summary =====\n'
 for i in "${!names[@]}"; do printf '%-12s %6ss  %s\n' "${names[$i]}" "${secs[$i]}" "${results[$i]}"; done

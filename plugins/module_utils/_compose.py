@@ -1,0 +1,524 @@
+# Copyright (c) 2026 runbook.golive maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Private to runbook.golive: Docker Compose releases by image tag. Not a public API."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import re
+import tempfile
+
+from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
+from ansible_collections.runbook.golive.plugins.module_utils._io import write_file
+from ansible_collections.runbook.golive.plugins.module_utils._run import run
+
+# What Docker accepts as an image tag.
+TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+LABEL_PROJECT = "com.docker.compose.project"
+LABEL_SERVICE = "com.docker.compose.service"
+LABEL_ONEOFF = "com.docker.compose.oneoff"
+
+
+# ---------------------------------------------------------------- pure logic
+
+
+def project_name(directory, name=None):
+    """The compose project name: ``name``, or the directory's, normalised as compose does."""
+    raw = name if name else os.path.basename(os.path.normpath(directory))
+    norm = re.sub(r"[^a-z0-9_-]", "", raw.lower()).lstrip("_-")
+    if not norm:
+        raise GoliveError(
+            "cannot derive a compose project name from %r; give project_name (lower case letters, digits, - and _)"
+            % raw
+        )
+    if name and norm != name:
+        raise GoliveError(
+            "project_name %r is not a valid compose project name; use %r (lower case letters, digits, - and _)"
+            % (name, norm)
+        )
+    return norm
+
+
+def split_image(ref):
+    """``registry:5000/repo/app:v1`` -> (``registry:5000/repo/app``, ``v1``); no tag -> ``latest``.
+
+    A digest reference (``repo@sha256:...``) has no tag: (repo, None).
+    """
+    if not ref:
+        return None, None
+    if "@" in ref:
+        return ref.split("@", 1)[0], None
+    slash = ref.rfind("/")
+    colon = ref.rfind(":")
+    if colon > slash:
+        return ref[:colon], ref[colon + 1 :]
+    return ref, "latest"
+
+
+def default_variable(service):
+    """The env-file variable that holds a service's tag: ``admin-bot`` -> ``ADMIN_BOT_TAG``."""
+    return re.sub(r"[^A-Za-z0-9]", "_", service).upper() + "_TAG"
+
+
+def validate_tags(desired):
+    for service, tag in sorted(desired.items()):
+        if tag is None or not TAG_RE.match(str(tag)):
+            raise GoliveError(
+                "tag %r for service %s is not a valid image tag (letters, digits, _ . -, at most 128,"
+                " not starting with . or -); give the release's tag, for example v1.4.2" % (tag, service)
+            )
+
+
+def parse_env(text):
+    """KEY=VALUE lines of an env file (comments, blanks and ``export`` ignored; quotes removed)."""
+    values = {}
+    for line in (text or "").splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#") or "=" not in stripped:
+            continue
+        key, value = stripped.split("=", 1)
+        key = key.strip()
+        if key.startswith("export "):
+            key = key[len("export ") :].strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[key] = value
+    return values
+
+
+def update_env(text, updates):
+    """``text`` with each KEY of ``updates`` set to its value: the line replaced in place
+    (its first occurrence; later duplicates dropped, since the last one would win), or appended.
+    Every other line is kept as it was."""
+    out = []
+    done = set()
+    for line in (text or "").splitlines():
+        stripped = line.strip()
+        key = None
+        if stripped and not stripped.startswith("#") and "=" in stripped:
+            key = stripped.split("=", 1)[0].strip()
+            if key.startswith("export "):
+                key = key[len("export ") :].strip()
+        if key in updates:
+            if key in done:
+                continue
+            out.append("%s=%s" % (key, updates[key]))
+            done.add(key)
+        else:
+            out.append(line)
+    for key in sorted(updates):
+        if key not in done:
+            out.append("%s=%s" % (key, updates[key]))
+    return "\n".join(out) + "\n"
+
+
+def render_override(images):
+    """An override file setting ``image`` per service. JSON is YAML, so compose reads it."""
+    doc = {"services": dict((s, {"image": ref}) for s, ref in sorted(images.items()))}
+    return (
+        "# Written by runbook.golive.compose_release: the image of each released service.\n"
+        + json.dumps(doc, indent=2, sort_keys=True)
+        + "\n"
+    )
+
+
+def parse_override(text, path):
+    """{service: image} of an override file this module wrote."""
+    body = "\n".join(line for line in (text or "").splitlines() if not line.lstrip().startswith("#"))
+    if not body.strip():
+        return {}
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        raise GoliveError(
+            "override file %s was not written by runbook.golive.compose_release (it is not its JSON);"
+            " move your own settings to another compose file or name another override_file" % path
+        )
+    return dict((s, (v or {}).get("image")) for s, v in (doc.get("services") or {}).items())
+
+
+def containers_by_service(inspected, project):
+    """{service: [container]} from ``docker inspect`` output of a project (one-off containers left out)."""
+    found = {}
+    for item in inspected:
+        labels = (item.get("Config") or {}).get("Labels") or {}
+        if labels.get(LABEL_PROJECT) != project or labels.get(LABEL_ONEOFF, "False") == "True":
+            continue
+        state = item.get("State") or {}
+        image = (item.get("Config") or {}).get("Image")
+        found.setdefault(labels.get(LABEL_SERVICE), []).append(
+            {
+                "name": (item.get("Name") or "").lstrip("/"),
+                "image": image,
+                "tag": split_image(image)[1],
+                "status": state.get("Status"),
+                "health": (state.get("Health") or {}).get("Status"),
+            }
+        )
+    return found
+
+
+def running_tags(by_service, services):
+    """{service: tag} of the running containers; None where none runs or they disagree."""
+    tags = {}
+    for service in services:
+        running = [c for c in by_service.get(service, []) if c["status"] == "running"]
+        found = set(c["tag"] for c in running)
+        tags[service] = found.pop() if len(found) == 1 else None
+    return tags
+
+
+def plan(services, desired, running, configured, containers):
+    """What a release changes: services whose running tag or configured tag differ."""
+    restart = [s for s in services if running.get(s) != desired[s]]
+    rewrite = [s for s in services if configured.get(s) != desired[s]]
+    stopped = [s for s in services if not any(c["status"] == "running" for c in containers.get(s, []))]
+    return {"restart": sorted(set(restart) | set(stopped)), "rewrite": rewrite}
+
+
+# ---------------------------------------------------------------- the project
+
+
+class Project:
+    """A compose project directory, reached with ``docker compose`` or ``docker-compose``."""
+
+    def __init__(self, module, directory, name=None, files=None, env_file=None, command="auto"):
+        self.module = module
+        if not os.path.isdir(directory):
+            raise GoliveError(
+                "project directory %s does not exist; give project_src, the directory of the compose file" % directory
+            )
+        self.directory = os.path.abspath(directory)
+        self.name = project_name(self.directory, name)
+        self.files = [self._abs(f) for f in (files or [])] or self._default_files()
+        for path in self.files:
+            if not os.path.isfile(path):
+                raise GoliveError("compose file %s does not exist; fix files or project_src" % path)
+        self.env_file = self._abs(env_file) if env_file else None
+        self.prefix, self.flavour = self._detect(command)
+        self.docker = module.get_bin_path("docker", required=False)
+        if not self.docker:
+            raise GoliveError(
+                "the docker client was not found on the target's PATH; install docker.io (or docker-ce-cli)"
+            )
+
+    def _abs(self, path):
+        return path if os.path.isabs(path) else os.path.join(self.directory, path)
+
+    def _default_files(self):
+        for name in DEFAULT_FILES:
+            path = os.path.join(self.directory, name)
+            if os.path.isfile(path):
+                return [path]
+        raise GoliveError(
+            "no compose file in %s (looked for %s); give files" % (self.directory, ", ".join(DEFAULT_FILES))
+        )
+
+    def _detect(self, command):
+        docker = self.module.get_bin_path("docker", required=False)
+        if command in ("auto", "v2") and docker:
+            probe = run(self.module, [docker, "compose", "version", "--short"], check=False)
+            if probe.ok:
+                return [docker, "compose"], "v2"
+        if command in ("auto", "v1"):
+            legacy = self.module.get_bin_path("docker-compose", required=False)
+            if legacy:
+                return [legacy], "v1"
+        wanted = {
+            "auto": "docker compose (v2) or docker-compose (v1)",
+            "v2": "docker compose (v2)",
+            "v1": "docker-compose (v1)",
+        }
+        raise GoliveError(
+            "%s was not found on the target; install the compose plugin (docker-compose-plugin)"
+            " or Debian's docker-compose, or set compose_command to the one that is there" % wanted[command]
+        )
+
+    def argv(self, *args, **kwargs):
+        extra_files = kwargs.get("extra_files") or []
+        out = list(self.prefix) + ["--project-name", self.name, "--project-directory", self.directory]
+        for path in self.files + extra_files:
+            out += ["--file", path]
+        if self.env_file:
+            out += ["--env-file", self.env_file]
+        return out + list(args)
+
+    def compose(self, args, what, env=None, extra_files=None, check=True):
+        return run(
+            self.module, self.argv(*args, extra_files=extra_files), what=what, cwd=self.directory, env=env, check=check
+        )
+
+    def containers(self):
+        """{service: [container]} of the project's containers, running or not."""
+        ids = run(
+            self.module,
+            [
+                self.docker,
+                "ps",
+                "--all",
+                "--quiet",
+                "--no-trunc",
+                "--filter",
+                "label=%s=%s" % (LABEL_PROJECT, self.name),
+            ],
+            what="listing the containers of compose project %s" % self.name,
+        ).out.split()
+        if not ids:
+            return {}
+        done = run(
+            self.module, [self.docker, "inspect"] + ids, what="inspecting the containers of %s" % self.name, check=False
+        )
+        if not done.ok:
+            # A container removed between ps and inspect: ask once more.
+            ids = run(
+                self.module,
+                [
+                    self.docker,
+                    "ps",
+                    "--all",
+                    "--quiet",
+                    "--no-trunc",
+                    "--filter",
+                    "label=%s=%s" % (LABEL_PROJECT, self.name),
+                ],
+                what="listing the containers of compose project %s" % self.name,
+            ).out.split()
+            if not ids:
+                return {}
+            done = run(self.module, [self.docker, "inspect"] + ids, what="inspecting the containers of %s" % self.name)
+        return containers_by_service(json.loads(done.out or "[]"), self.name)
+
+
+def _read(path):
+    try:
+        with open(path, "r") as handle:
+            return handle.read()
+    except IOError:
+        return None
+
+
+def _tag_source(p, project):
+    """(path, read(text) -> {service: tag}, write(text, desired) -> text) of the tag file."""
+    services = p["services"]
+    if p["method"] == "env_file":
+        path = project.env_file or os.path.join(project.directory, ".env")
+        variables = dict((s, (p["variables"] or {}).get(s) or default_variable(s)) for s in services)
+        for service, var in sorted(variables.items()):
+            if not VARIABLE_RE.match(var):
+                raise GoliveError(
+                    "variable %r for service %s is not a valid variable name; fix variables" % (var, service)
+                )
+
+        def read(text):
+            values = parse_env(text)
+            return dict((s, values.get(variables[s])) for s in services)
+
+        def write(text, desired):
+            return update_env(text, dict((variables[s], desired[s]) for s in services))
+
+        return path, read, write, variables
+
+    path = project._abs(p["override_file"])
+    repositories = p["repositories"] or {}
+
+    def read(text):
+        images = parse_override(text, path)
+        return dict((s, split_image(images.get(s))[1]) for s in services)
+
+    def write(text, desired, current_images=None):
+        images = parse_override(text, path)
+        for s in services:
+            repo = repositories.get(s) or split_image(images.get(s) or (current_images or {}).get(s))[0]
+            if not repo:
+                raise GoliveError(
+                    "the image repository of service %s is unknown (no container runs it and %s does not name it);"
+                    " give repositories: {%s: <registry>/<image>}" % (s, path, s)
+                )
+            images[s] = "%s:%s" % (repo, desired[s])
+        return render_override(images)
+
+    return path, read, write, None
+
+
+def _diff_view(text, variables):
+    """What the diff shows of a tag file: an env file often holds secrets, so only the tag lines."""
+    if not variables:
+        return text
+    values = parse_env(text)
+    return "".join("%s=%s\n" % (var, values[var]) for var in sorted(set(variables.values())) if var in values)
+
+
+def desired_tags(p):
+    desired = dict((s, (p["tags"] or {}).get(s) or p["tag"]) for s in p["services"])
+    unknown = sorted(set(p["tags"] or {}) - set(p["services"]))
+    if unknown:
+        raise GoliveError(
+            "tags names %s, which services does not list; add them to services or remove them from tags"
+            % ", ".join(unknown)
+        )
+    missing = sorted(s for s, t in desired.items() if not t)
+    if missing:
+        raise GoliveError(
+            "no tag for service %s; give tag (one for every service) or tags per service" % ", ".join(missing)
+        )
+    validate_tags(desired)
+    return desired
+
+
+def release(module, p):
+    """Set the tags of ``p['services']``, pull, up; previous and new tags."""
+    services = p["services"]
+    if not services:
+        raise GoliveError("services is empty; list the compose services to release, for example [web, worker]")
+    desired = desired_tags(p)
+    project = Project(module, p["project_src"], p["project_name"], p["files"], p["env_file"], p["compose_command"])
+    path, read, write, variables = _tag_source(p, project)
+    before_text = _read(path)
+    if before_text is None and os.path.exists(path):
+        raise GoliveError("cannot read %s; check its permissions" % path)
+    containers = project.containers()
+    unknown = [s for s in services if s not in containers]
+    running = running_tags(containers, services)
+    configured = read(before_text or "")
+    previous = dict((s, running.get(s) or configured.get(s)) for s in services)
+    current_images = dict(
+        (s, next((c["image"] for c in containers.get(s, []) if c["status"] == "running"), None)) for s in services
+    )
+    if p["method"] == "env_file":
+        after_text = write(before_text or "", desired)
+    else:
+        after_text = write(before_text or "", desired, current_images)
+    todo = plan(services, desired, running, configured, containers)
+    file_changed = after_text != (before_text or "")
+    changed = file_changed or bool(todo["restart"])
+    result = {
+        "changed": changed,
+        "project_name": project.name,
+        "compose_command": " ".join(os.path.basename(a) for a in project.prefix),
+        "compose_version": project.flavour,
+        "services": services,
+        "previous_tags": previous,
+        "running_tags_before": running,
+        "tags": desired,
+        "tag_file": path,
+        "tag_file_changed": file_changed,
+        "restarted": todo["restart"],
+        "new_services": unknown,
+        "diff": {
+            "before": _diff_view(before_text or "", variables),
+            "after": _diff_view(after_text, variables),
+            "before_header": path,
+            "after_header": path,
+        },
+    }
+    if variables:
+        result["variables"] = variables
+    if module.check_mode or not changed:
+        return result
+    if file_changed:
+        mode = (os.stat(path).st_mode & 0o7777) if os.path.exists(path) else p["mode"]
+        write_file(module, path, after_text, mode=mode)
+    if p["pull"]:
+        project.compose(["pull", "--quiet"] + services, what="pulling %s of %s" % (", ".join(services), project.name))
+    up = ["up", "--detach"]
+    if not p["dependencies"]:
+        up.append("--no-deps")
+    project.compose(up + services, what="bringing %s of %s up" % (", ".join(services), project.name))
+    after = running_tags(project.containers(), services)
+    wrong = sorted(s for s in services if after.get(s) != desired[s])
+    if wrong:
+        failure = dict(result)
+        failure.update(changed=True, running_tags=after)
+        raise GoliveError(
+            "after up, %s of %s run %s instead of %s; look at `%s logs %s` and roll back to %s"
+            % (
+                ", ".join(wrong),
+                project.name,
+                ", ".join("%s=%s" % (s, after.get(s) or "nothing") for s in wrong),
+                ", ".join("%s=%s" % (s, desired[s]) for s in wrong),
+                result["compose_command"],
+                " ".join(wrong),
+                ", ".join("%s=%s" % (s, previous[s]) for s in wrong),
+            ),
+            **failure,
+        )
+    result["running_tags"] = after
+    return result
+
+
+def run_once(module, p):
+    """``run --rm`` of one service's command in a one-off container (of the given tags, if any)."""
+    if not p["command"]:
+        raise GoliveError("state=run needs command, the argument list to run, for example [alembic, upgrade, head]")
+    if len(p["services"]) != 1:
+        raise GoliveError("state=run runs one service; give exactly one in services (got %d)" % len(p["services"]))
+    service = p["services"][0]
+    project = Project(module, p["project_src"], p["project_name"], p["files"], p["env_file"], p["compose_command"])
+    env = {}
+    extra = []
+    tag = (p["tags"] or {}).get(service) or p["tag"]
+    result = {
+        "changed": True,
+        "project_name": project.name,
+        "compose_command": " ".join(os.path.basename(a) for a in project.prefix),
+        "compose_version": project.flavour,
+        "services": [service],
+        "command": p["command"],
+        "tags": {service: tag} if tag else {},
+    }
+    if module.check_mode:
+        return result
+    tmp = None
+    try:
+        if tag:
+            validate_tags({service: tag})
+            if p["method"] == "env_file":
+                var = (p["variables"] or {}).get(service) or default_variable(service)
+                if not VARIABLE_RE.match(var):
+                    raise GoliveError(
+                        "variable %r for service %s is not a valid variable name; fix variables" % (var, service)
+                    )
+                # The environment wins over the env file: no file changes for a one-off.
+                env[var] = tag
+            else:
+                repo = (p["repositories"] or {}).get(service)
+                if not repo:
+                    current = parse_override(_read(project._abs(p["override_file"])) or "", p["override_file"])
+                    repo = split_image(current.get(service))[0]
+                if not repo:
+                    raise GoliveError(
+                        "the image repository of service %s is unknown; give repositories: {%s: <image>}"
+                        % (service, service)
+                    )
+                fd, tmp = tempfile.mkstemp(prefix=".golive-run-", suffix=".yml", dir=project.directory)
+                os.close(fd)
+                write_file(module, tmp, render_override({service: "%s:%s" % (repo, tag)}))
+                extra = [tmp]
+        args = ["run", "--rm", "-T"]
+        if not p["dependencies"]:
+            args.append("--no-deps")
+        done = project.compose(
+            args + [service] + list(p["command"]),
+            what="%s in a one-off %s container" % (" ".join(p["command"]), service),
+            env=env,
+            extra_files=extra,
+            check=False,
+        )
+    finally:
+        if tmp and os.path.exists(tmp):
+            os.unlink(tmp)
+    result.update(rc=done.rc, stdout=done.out, stderr=done.err, seconds=round(done.seconds, 3))
+    if not done.ok:
+        raise GoliveError(
+            "%s in a one-off %s container of %s exited %d: %s"
+            % (" ".join(p["command"]), service, project.name, done.rc, (done.err or done.out or "").strip()[-2000:]),
+            **result,
+        )
+    return result
