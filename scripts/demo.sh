@@ -8,22 +8,33 @@ say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 say "Building and starting the lab (nginx, two app hosts, PostgreSQL) - the first time takes a few minutes"
 make --no-print-directory lab-up || exit 1
 
+# What status.yml says, without Ansible's task banners.
+status() {
+  local out
+  out=$(ansible-playbook playbooks/status.yml) || { printf '%s\n' "$out"; echo "demo: playbooks/status.yml failed" >&2; exit 1; }
+  grep -E 'msg: |^ +- [0-9]' <<<"$out" | sed -e 's/^ *msg: //' -e 's/^ *//'
+}
+
 say "What runs now"
-ansible-playbook playbooks/status.yml | grep -E '"msg"|msg:' | sed 's/^ *//'
+status
 
 say "Go-live v1.1.0: backup, verify the backup, migrate once, roll out host by host, verify"
 ansible-playbook playbooks/golive.yml -e golive_version=v1.1.0 || { echo "demo: the go-live of v1.1.0 failed" >&2; exit 1; }
 
 say "Go-live v1.2.0: its /health answers 500, so the go-live must roll back by itself"
-if ansible-playbook playbooks/golive.yml -e golive_version=v1.2.0; then
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ansible-playbook playbooks/golive.yml -e golive_version=v1.2.0 | tee "$log"; then
   echo "demo: v1.2.0 went live, but it should have been rolled back" >&2
   exit 1
 fi
+grep -q "Every host is back on v1.1.0, verified" "$log" \
+  || { echo "demo: the rollback of v1.2.0 did not verify (see above)" >&2; exit 1; }
 
 say "After the rollback, through the load balancer on 127.0.0.1:18080"
 curl -s http://127.0.0.1:18080/health; echo
 
-say "Release history"
-ansible-playbook playbooks/status.yml | grep -E '"msg"|msg:|  - ' | sed 's/^ *//'
+say "What runs now, and the release history"
+status
 
 say "Done. The lab keeps running: make lab-status, make lab-down."

@@ -22,6 +22,8 @@ from .conftest import (
     dexec,
     golive,
     lb_versions,
+    live_release,
+    playbook,
     psql,
     release_log,
     table_fingerprints,
@@ -101,6 +103,9 @@ def test_v120_health_500_rolls_back_both_hosts():
     assert table_fingerprints() == db_before
     record = release_log()[0]
     assert (record["version"], record["decision"], record["extra"]["failed_phase"]) == ("v1.2.0", "rollback", "deploy")
+    # The previous release is judged by its own logs, not by the failed release's last errors.
+    assert "Every host is back on v1.1.0, verified." in run.output, run.output[-4000:]
+    assert record["extra"]["rollback_verified"] in (True, "True", "true")
 
 
 def test_v130_half_applied_migration_is_rolled_back_with_the_database():
@@ -164,3 +169,17 @@ def test_v150_slow_start_goes_live_and_a_second_go_live_is_refused_by_the_lock()
     assert first.returncode == 0, out[-6000:]
     assert_fleet("v1.5.0")
     assert release_log()[0]["decision"] == "go"
+
+
+def test_status_shows_what_runs_where_and_the_history():
+    run = playbook("status.yml")
+    assert run.returncode == 0, run.output[-4000:]
+    for host in ("app1", "app2"):
+        release_id = live_release(host)["release_id"]
+        assert "%s runs v1.5.0 (release %s), units active" % (host, release_id) in run.output
+    lines = [line.strip() for line in run.output.splitlines()]
+    history = [line.split()[2:] for line in lines if line.startswith("- 20")]
+    # Newest first, with each decision (the go-live refused by the lock is there too).
+    assert history[0] == ["lab", "v1.5.0", "go"], run.output[-3000:]
+    expected = [["lab", "v1.4.0", "rollback"], ["lab", "v1.3.0", "rollback"], ["lab", "v1.2.0", "rollback"]]
+    assert [entry for entry in history if entry in expected] == expected, run.output[-3000:]
