@@ -24,7 +24,7 @@ ansible-playbook playbooks/golive.yml -e golive_version=v1.1.0 || { echo "demo: 
 say "Go-live v1.2.0: its /health answers 500, so the go-live must roll back by itself"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if ansible-playbook playbooks/golive.yml -e golive_version=v1.2.0 | tee "$log"; then
+if ansible-playbook playbooks/golive.yml -e golive_version=v1.2.0 2>&1 | tee "$log"; then
   echo "demo: v1.2.0 went live, but it should have been rolled back" >&2
   exit 1
 fi
