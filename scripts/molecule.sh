@@ -75,21 +75,21 @@ done
 wait
 
 failed=0
+summary=()
 for scenario in "${scenarios[@]}"; do
   read -r rc secs <"$logs/$scenario.result" 2>/dev/null || { rc=1; secs=0; }
   printf '\n----- molecule scenario %s -----\n' "$scenario"
   if [ "$rc" -eq 0 ]; then
     # The steps it went through; the whole log is in $logs.
     sed 's/\x1b\[[0-9;]*m//g' "$logs/$scenario.log" | grep -E "^INFO +$scenario ➜ .*Executed" || true
+    summary+=("$(printf '%-10s %5ss  passed' "$scenario" "$secs")")
   else
     cat "$logs/$scenario.log"
     failed=$((failed + 1))
+    summary+=("$(printf '%-10s %5ss  FAILED (exit %s)' "$scenario" "$secs" "$rc")")
   fi
 done
 
 printf '\n----- molecule summary -----\n'
-for scenario in "${scenarios[@]}"; do
-  read -r rc secs <"$logs/$scenario.result" 2>/dev/null || { rc=1; secs=0; }
-  printf '%-10s %5ss  %s\n' "$scenario" "$secs" "$([ "$rc" -eq 0 ] && echo passed || echo "FAILED (exit $rc)")"
-done
+printf '%s\n' "${summary[@]}"
 [ "$failed" -eq 0 ]

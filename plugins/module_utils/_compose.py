@@ -202,8 +202,8 @@ class Project:
             if not os.path.isfile(path):
                 raise GoliveError("compose file %s does not exist; fix files or project_src" % path)
         self.env_file = self._abs(env_file) if env_file else None
-        self.prefix, self.flavour = self._detect(command)
         self.docker = module.get_bin_path("docker", required=False)
+        self.prefix, self.flavour = self._detect(command)
         if not self.docker:
             raise GoliveError(
                 "the docker client was not found on the target's PATH; install docker.io (or docker-ce-cli)"
@@ -222,11 +222,10 @@ class Project:
         )
 
     def _detect(self, command):
-        docker = self.module.get_bin_path("docker", required=False)
-        if command in ("auto", "v2") and docker:
-            probe = run(self.module, [docker, "compose", "version", "--short"], check=False)
+        if command in ("auto", "v2") and self.docker:
+            probe = run(self.module, [self.docker, "compose", "version", "--short"], check=False)
             if probe.ok:
-                return [docker, "compose"], "v2"
+                return [self.docker, "compose"], "v2"
         if command in ("auto", "v1"):
             legacy = self.module.get_bin_path("docker-compose", required=False)
             if legacy:
@@ -255,9 +254,8 @@ class Project:
             self.module, self.argv(*args, extra_files=extra_files), what=what, cwd=self.directory, env=env, check=check
         )
 
-    def containers(self):
-        """{service: [container]} of the project's containers, running or not."""
-        ids = run(
+    def _container_ids(self):
+        return run(
             self.module,
             [
                 self.docker,
@@ -270,6 +268,10 @@ class Project:
             ],
             what="listing the containers of compose project %s" % self.name,
         ).out.split()
+
+    def containers(self):
+        """{service: [container]} of the project's containers, running or not."""
+        ids = self._container_ids()
         if not ids:
             return {}
         done = run(
@@ -277,19 +279,7 @@ class Project:
         )
         if not done.ok:
             # A container removed between ps and inspect: ask once more.
-            ids = run(
-                self.module,
-                [
-                    self.docker,
-                    "ps",
-                    "--all",
-                    "--quiet",
-                    "--no-trunc",
-                    "--filter",
-                    "label=%s=%s" % (LABEL_PROJECT, self.name),
-                ],
-                what="listing the containers of compose project %s" % self.name,
-            ).out.split()
+            ids = self._container_ids()
             if not ids:
                 return {}
             done = run(self.module, [self.docker, "inspect"] + ids, what="inspecting the containers of %s" % self.name)
