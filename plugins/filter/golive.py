@@ -1,7 +1,7 @@
 # Copyright (c) 2026 runbook.golive maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Filters the golive roles decide with: change window, database fingerprint diff."""
+"""Filters the golive roles decide with: inputs, change window, database fingerprint diff."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,6 +11,12 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
+# A tag git accepts and a release directory name can hold: no "..", no leading "-" or ".".
+_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
+VERSION_MAX = 100
+OWNER_MAX = 100
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*\Z")
 _CLOCK = re.compile(r"^\d{4}-\d{2}-\d{2}T(\d{2}):(\d{2}) ([1-7])$")
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
 DAYS = {1: "Monday", 2: "Tuesday", 3: "Wednesday", 4: "Thursday", 5: "Friday", 6: "Saturday", 7: "Sunday"}
@@ -21,6 +27,61 @@ def _minutes(text, what):
     if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
         raise AnsibleFilterError("%s must be HH:MM (24-hour clock), got %r" % (what, text))
     return int(match.group(1)) * 60 + int(match.group(2))
+
+
+def _version_problem(name, value):
+    text = "%s" % (value,)
+    if not text:
+        return "%s is empty: say which release, e.g. -e %s=v1.4.2" % (name, name)
+    if len(text) > VERSION_MAX:
+        return "%s is %d characters long; a release tag has at most %d" % (name, len(text), VERSION_MAX)
+    if not _VERSION.match(text) or ".." in text or text.endswith((".", ".lock")):
+        return (
+            "%s %r is not a release tag: use letters, digits and . _ + - only, starting with a letter or digit, "
+            "without '..'" % (name, text)
+        )
+    return None
+
+
+def input_problems(inputs):
+    """Every problem with a run's inputs, one sentence each; empty when all are fine.
+
+    ``inputs`` holds ``versions`` (name -> tag), ``owner``, ``urls`` (name -> URL or ""),
+    ``paths`` (name -> path), ``numbers`` (name -> [value, minimum]).
+    """
+    if not isinstance(inputs, dict):
+        raise AnsibleFilterError("input_problems takes a dict of the run's inputs")
+    problems = []
+    for name, value in sorted((inputs.get("versions") or {}).items()):
+        problem = _version_problem(name, value)
+        if problem:
+            problems.append(problem)
+    if "owner" in inputs:
+        owner = "%s" % (inputs["owner"],)
+        if not owner.strip():
+            problems.append("golive_owner is empty: set GOLIVE_OWNER or -e golive_owner=<name>")
+        elif _CONTROL.search(owner) or len(owner) > OWNER_MAX:
+            problems.append(
+                "golive_owner %r has control characters or more than %d characters: give a plain name"
+                % (owner[:OWNER_MAX], OWNER_MAX)
+            )
+    for name, value in sorted((inputs.get("urls") or {}).items()):
+        if value and not _URL.match("%s" % value):
+            problems.append("%s must be an http:// or https:// URL without spaces" % name)
+    for name, value in sorted((inputs.get("paths") or {}).items()):
+        text = "%s" % (value,)
+        if not text.startswith("/") or "/../" in text + "/" or _CONTROL.search(text):
+            problems.append("%s %r must be an absolute path without '..'" % (name, text))
+    for name, spec in sorted((inputs.get("numbers") or {}).items()):
+        value, minimum = spec
+        try:
+            number = int("%s" % value)
+        except ValueError:
+            problems.append("%s must be a whole number, got %r" % (name, value))
+            continue
+        if number < int(minimum):
+            problems.append("%s must be at least %s, got %s" % (name, minimum, number))
+    return problems
 
 
 def change_window(clock, start="", end="", freeze_days=None, freeze_from_hour=0):
@@ -92,6 +153,7 @@ class FilterModule:
     def filters(self):
         return {
             "change_window": change_window,
+            "input_problems": input_problems,
             "fingerprint_diff": fingerprint_diff,
             "phase_durations": phase_durations,
         }

@@ -19,7 +19,9 @@ from ansible_collections.runbook.golive.plugins.module_utils import _io, _pg
 from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
 
 SCHEMA = 1
-DECISIONS = ("go", "rollback", "partial")
+# go: the version serves; rollback: the fleet went back; partial: part of the fleet runs it;
+# refused: stopped at prepare, nothing changed; interrupted: a killed run, recorded by the recovery.
+DECISIONS = ("go", "rollback", "partial", "refused", "interrupted")
 # The record's fields, in the order they are written.
 TEXT_FIELDS = (
     "release_id",
@@ -239,7 +241,8 @@ def current_versions(records):
     """Per environment, the version that serves after the records in order:
     ``go`` sets it to the record's version, ``rollback`` to the version rolled
     back to (previous_version, None when the record does not say),
-    ``partial`` leaves it (the fleet is mixed)."""
+    ``partial`` (the fleet is mixed), ``refused`` (nothing changed) and
+    ``interrupted`` (a killed run) leave it."""
     current = {}
     for rec in records:
         env = rec.get("environment")
@@ -315,20 +318,85 @@ def table_sql_name(table):
     return ".".join(_pg.quote_ident(part) for part in table.split("."))
 
 
+def decision_check_name(table):
+    """The name of the CHECK on decision: ``<table>_decision_check``, as PostgreSQL names it."""
+    return _pg.fit_name(table.split(".")[-1], "_decision_check")
+
+
+def _decisions_sql():
+    return ", ".join(_pg.quote_literal(d) for d in DECISIONS)
+
+
 def create_sql(table):
+    """Create the table if missing, then bring an older table's CHECK on decision up to date."""
     name = table_sql_name(table)
     return (
         "CREATE TABLE IF NOT EXISTS %s (\n"
         "  id bigserial PRIMARY KEY,\n"
         "  release_id text NOT NULL,\n"
         "  environment text NOT NULL,\n"
-        "  decision text NOT NULL CHECK (decision IN ('go', 'rollback', 'partial')),\n"
+        "  decision text NOT NULL CONSTRAINT %s CHECK (decision IN (%s)),\n"
         "  phase text NOT NULL,\n"
         "  version text NOT NULL,\n"
         "  recorded_at timestamptz NOT NULL,\n"
         "  record jsonb NOT NULL,\n"
         "  UNIQUE (release_id, decision, phase)\n"
-        ");\n" % name
+        ");\n" % (name, _pg.quote_ident(decision_check_name(table)), _decisions_sql())
+    ) + migrate_sql(table)
+
+
+def migrate_sql(table):
+    """A DO block that replaces a CHECK on decision lacking one of DECISIONS (a table created
+    by an older version: ``CHECK (decision IN ('go', 'rollback', 'partial'))``, whatever the
+    constraint's name) by the CHECK of today. Does nothing on an up-to-date table; the table is
+    locked and the catalog read again before it is altered, so two runs at once do not collide.
+    A role that does not own the table cannot alter it: then the old CHECK stays (a PostgreSQL
+    WARNING says so), a record of an old decision still goes in and a new one is refused by it.
+    """
+    name = table_sql_name(table)
+    # Each decision, quoted as pg_get_constraintdef shows it: 'go'::text.
+    lacks = " OR ".join(
+        "pg_get_constraintdef(c.oid) NOT LIKE %s" % _pg.quote_literal("%" + _pg.quote_literal(d) + "%")
+        for d in DECISIONS
+    )
+    on_decision = (
+        "SELECT c.conname FROM pg_constraint c\n"
+        "    WHERE c.conrelid = rel AND c.contype = 'c' AND c.conkey = ARRAY[col]"
+    )
+    return (
+        "DO $golive$\n"  # noqa: S608 - names and literals quoted by _pg, decisions are constants
+        "DECLARE\n"
+        "  rel regclass := to_regclass(%(literal)s);\n"
+        "  col smallint;\n"
+        "  stale name;\n"
+        "BEGIN\n"
+        "  SELECT a.attnum INTO col FROM pg_attribute a\n"
+        "    WHERE a.attrelid = rel AND a.attname = 'decision' AND NOT a.attisdropped;\n"
+        "  IF col IS NULL OR NOT EXISTS (%(on_decision)s AND (%(lacks)s)) THEN\n"
+        "    RETURN;\n"
+        "  END IF;\n"
+        "  BEGIN\n"
+        "    LOCK TABLE %(name)s IN ACCESS EXCLUSIVE MODE;\n"
+        "    FOR stale IN %(on_decision)s AND (%(lacks)s) LOOP\n"
+        "      EXECUTE format('ALTER TABLE %%s DROP CONSTRAINT %%I', rel, stale);\n"
+        "    END LOOP;\n"
+        "    IF NOT EXISTS (%(on_decision)s) THEN\n"
+        "      ALTER TABLE %(name)s ADD CONSTRAINT %(check)s CHECK (decision IN (%(decisions)s));\n"
+        "    END IF;\n"
+        "  EXCEPTION WHEN insufficient_privilege THEN\n"
+        "    RAISE WARNING 'release log table %%: the CHECK on decision lacks new decisions and %%; "
+        "its owner can bring it up to date by recording once', rel, SQLERRM;\n"
+        "  END;\n"
+        "END\n"
+        "$golive$;\n"
+        % dict(
+            literal=_pg.quote_literal(name),
+            name=name,
+            on_decision=on_decision,
+            lacks=lacks,
+            check=_pg.quote_ident(decision_check_name(table)),
+            decisions=_decisions_sql(),
+        )
     )
 
 
@@ -381,8 +449,9 @@ def db_find(conn, database, table, rec):
 
 
 def db_insert(conn, database, table, rec):
-    """Create the table if missing and insert ``rec``; whether a row was added."""
-    out = conn.psql(database, create_sql(table) + insert_sql(table, rec), "release log table %s: insert" % table)
+    """Create (or bring up to date) the table and insert ``rec``, in one transaction; whether a row was added."""
+    script = "BEGIN;\n" + create_sql(table) + insert_sql(table, rec) + "COMMIT;\n"
+    out = conn.psql(database, script, "release log table %s: insert" % table)
     return bool(out.strip())
 
 
@@ -428,20 +497,57 @@ def run(module, connect=None):
         )
     rec = build(p)
     logged = find(records, rec) if path else None
-    written = {"file": logged is None} if path else {}
-    with connect() if database else _NoConnection() as conn:
-        if conn is not None:
-            in_db = db_find(conn, database, table, rec)
-            logged = logged or in_db
-            written["table"] = in_db is None
-        if not module.check_mode:
-            # The local file first: it is the log that works when the database does not.
-            if written.get("file"):
-                append_file(path, rec, int(p["mode"], 8))
-            if written.get("table"):
-                written["table"] = db_insert(conn, database, table, rec)
+    written = {}
+    if path:
+        # The file first, always, before anything touches PostgreSQL: it is the
+        # log that works when the database does not.
+        written["file"] = logged is None
+        if written["file"] and not module.check_mode:
+            append_file(path, rec, int(p["mode"], 8))
+    table_error = None
+    if database:
+        try:
+            with connect() as conn:
+                in_db = db_find(conn, database, table, rec)
+                logged = logged or in_db
+                written["table"] = in_db is None
+                if written["table"] and not module.check_mode:
+                    written["table"] = db_insert(conn, database, table, rec)
+        except (GoliveError, OSError) as err:
+            if not path:
+                raise
+            # The copy in the database is best effort: the file holds the record.
+            written["table"] = False
+            table_error = _without(p.get("password"), "%s" % err)
+            held = _file_holds(module.check_mode, written["file"], path)
+            msg = "release log record %s (%s, %s) %s, but not in table %s: %s" % (
+                rec["release_id"],
+                rec["decision"],
+                rec["phase"],
+                held,
+                table,
+                table_error,
+            )
+            if p.get("table_required"):
+                raise GoliveError(
+                    "%s; table_required is set, so the task fails: fix what the error names and run the task "
+                    "again (the file does not get the record twice)" % msg,
+                    changed=written["file"] and not module.check_mode,
+                    written=written,
+                    record=rec if written["file"] else logged,
+                    table_error=table_error,
+                    bad_lines=bad,
+                )
+            module.warn(msg)
     changed = any(written.values())
-    result = dict(changed=changed, appended=changed, written=written, record=rec if changed else logged, bad_lines=bad)
+    result = dict(
+        changed=changed,
+        appended=changed,
+        written=written,
+        record=rec if changed else logged,
+        table_error=table_error,
+        bad_lines=bad,
+    )
     if not changed:
         result["msg"] = "release %s (%s, %s) is already in the release log" % (
             rec["release_id"],
@@ -453,9 +559,14 @@ def run(module, connect=None):
     return result
 
 
-class _NoConnection:
-    def __enter__(self):
-        return None
+def _file_holds(check_mode, appended, path):
+    if check_mode and appended:
+        return "would be appended to %s" % path
+    return "is in %s" % path
 
-    def __exit__(self, *exc):
-        return False
+
+def _without(secret, text):
+    """``text`` with ``secret`` masked (a tool may echo what it was given)."""
+    if secret:
+        text = text.replace(secret, "********")
+    return text

@@ -20,6 +20,12 @@ description:
   - With O(state=query), returns the last records and the version that serves in each
     environment according to the log.
   - An option given as an empty string is left out of the record.
+  - With both O(path) and O(database), the record is written to the file first, before
+    anything touches PostgreSQL, so it is never lost. The copy in the table is then best
+    effort. When a PostgreSQL step fails (the host does not resolve or answer, the login is
+    refused...), the task warns, returns RV(table_error) and V(false) for V(table) in RV(written),
+    and still succeeds, unless O(table_required) is set. Running the same task again
+    copies the record into the table and does not append it to the file twice.
   - A release log never holds secrets. A key anywhere in the record whose name looks
     secret (password, token, key, secret, credential, authorization, cookie...) or a
     value that looks like one (a password in a URL, C(password=...), C(token=...))
@@ -59,7 +65,19 @@ options:
         connection options (O(host), O(user), O(password)...) through C(psql) on the target.
       - The table is created when missing, with a unique key on release id, decision and
         phase, and the record in a C(jsonb) column.
+      - A table created by an earlier version of this module, whose C(CHECK) on C(decision)
+        does not allow every O(decision) of today, gets that constraint replaced (in the
+        transaction of the insert, once). The role connecting must own the table for that;
+        else the old constraint stays and refuses a record of a new decision.
     type: str
+  table_required:
+    description:
+      - With O(path) and O(database), whether a failure to write the record to O(table)
+        fails the task. The file has the record either way, it is written first.
+      - With V(false), such a failure is a warning and RV(table_error) says what happened.
+      - Without O(path), a failure to write to the table always fails the task.
+    type: bool
+    default: false
   table:
     description:
       - The table of O(database), V(name) or V(schema.name).
@@ -87,10 +105,12 @@ options:
     type: str
   decision:
     description:
-      - V(go) (the version serves), V(rollback) (the fleet went back to O(previous_version))
-        or V(partial) (only part of the fleet runs the version). Required with O(state=present).
+      - V(go) (the version serves), V(rollback) (the fleet went back to O(previous_version)),
+        V(partial) (only part of the fleet runs the version), V(refused) (the go-live stopped
+        at prepare and changed nothing) or V(interrupted) (the run was killed; the recovery
+        writes its record afterwards). Required with O(state=present).
     type: str
-    choices: [go, rollback, partial]
+    choices: [go, rollback, partial, refused, interrupted]
   phase:
     description:
       - The step of the release the record closes, for example V(canary), V(fleet) or V(final).
@@ -208,7 +228,7 @@ EXAMPLES = r"""
     decision: rollback
     notes: "smoke failed: {{ golive_smoke.msg }}"
 
-- name: Record it in the app's database too
+- name: Record it in the app's database too (the file first; the table is best effort)
   runbook.golive.release_log:
     path: /var/log/golive/releases.jsonl
     database: golive_app
@@ -259,10 +279,23 @@ appended:
   type: bool
   sample: true
 written:
-  description: Per destination (V(file), V(table)), whether the record was (or would be) added there.
+  description:
+    - Per destination (V(file), V(table)), whether the record was (or would be) added there.
+    - V(table) is V(false) too when writing to the table failed; RV(table_error) then says why.
   returned: when state is present
   type: dict
   sample: {"file": true, "table": true}
+table_error:
+  description:
+    - Why the record could not be read from or written to O(table), when O(path) holds it
+      and O(table_required) is V(false); null when the table step worked or there is no O(database).
+    - The message names the cause (the host does not resolve, nothing answers, the password
+      is wrong...), never a password.
+  returned: when state is present
+  type: str
+  sample: >-
+    release log table golive_releases: look it up: the host name db.example does not resolve on
+    the target; check the host option
 source:
   description: Where the query read the log, V(file) or V(table).
   returned: when state is query
@@ -277,7 +310,7 @@ current:
   description:
     - With O(state=query), per environment, the version that serves according to the log.
       A V(go) record sets it to its version, a V(rollback) record to its previous version,
-      a V(partial) record leaves it as it was.
+      a V(partial), V(refused) or V(interrupted) record leaves it as it was.
   returned: when state is query
   type: dict
   sample:
@@ -308,6 +341,7 @@ def main():
             path=dict(type="path"),
             database=dict(type="str"),
             table=dict(type="str", default="golive_releases"),
+            table_required=dict(type="bool", default=False),
             mode=dict(type="str", choices=["0600", "0640"], default="0640"),
             release_id=dict(type="str"),
             environment=dict(type="str"),

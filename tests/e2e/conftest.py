@@ -67,6 +67,42 @@ def units_active(host):
     return dexec(host, "systemctl", "is-active", "golive-app.service", "golive-app.socket", check=False).stdout.split()
 
 
+def assert_fleet(version):
+    """Every app host, and the load balancer, serve ``version`` with every unit active."""
+    assert versions() == {"app1": version, "app2": version}
+    assert lb_versions() == {(200, version)}
+    for host in APP_HOSTS:
+        assert units_active(host) == ["active", "active"], host
+
+
+JOURNAL = "/var/lib/runbook-golive/golive-app.run.json"
+LOCK = "/var/lock/runbook-golive/golive-app/owner.json"
+MAINTENANCE = "/etc/nginx/golive/maintenance.on"
+
+
+def journal():
+    """The run journal of a go-live under way or interrupted, or None."""
+    proc = dexec("app1", "cat", JOURNAL, check=False)
+    return json.loads(proc.stdout) if proc.returncode == 0 else None
+
+
+def lock_holder():
+    """The deploy lock's owner record, or None when the lock is free."""
+    proc = dexec("app1", "cat", LOCK, check=False)
+    return json.loads(proc.stdout) if proc.returncode == 0 else None
+
+
+def maintenance_on():
+    return dexec("lb1", "test", "-e", MAINTENANCE, check=False).returncode == 0
+
+
+def assert_settled():
+    """No run under way: the lock free, no unfinished journal, maintenance off."""
+    assert lock_holder() is None, lock_holder()
+    assert journal() is None, journal()
+    assert not maintenance_on()
+
+
 def lb_get(path="/health"):
     conn = http.client.HTTPConnection(*LB, timeout=10)
     try:

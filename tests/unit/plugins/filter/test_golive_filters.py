@@ -9,7 +9,12 @@ __metaclass__ = type
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.runbook.golive.plugins.filter.golive import change_window, fingerprint_diff, phase_durations
+from ansible_collections.runbook.golive.plugins.filter.golive import (
+    change_window,
+    fingerprint_diff,
+    input_problems,
+    phase_durations,
+)
 
 FRIDAY_FREEZE = dict(freeze_days=[5, 6, 7], freeze_from_hour=16)
 
@@ -101,3 +106,53 @@ def test_phase_durations():
 def test_phase_durations_rejects_bad_times():
     with pytest.raises(AnsibleFilterError, match="epoch seconds"):
         phase_durations({"prepare": "soon"}, 200)
+
+
+@pytest.mark.parametrize(
+    "version",
+    ["v1.4.2", "1.0", "v2.0.0-rc1", "v1.0.0+build.7", "release_2026_11"],
+)
+def test_input_problems_accepts_release_tags(version):
+    assert input_problems({"versions": {"golive_version": version}, "owner": "alice"}) == []
+
+
+@pytest.mark.parametrize(
+    "version, says",
+    [
+        ("", "is empty"),
+        ("v" * 240, "240 characters long"),
+        ("v1.0.0\n", "is not a release tag"),
+        ("-v1", "is not a release tag"),
+        (".v1", "is not a release tag"),
+        ("v1..2", "is not a release tag"),
+        ("v1;rm -rf /", "is not a release tag"),
+        ("{{ lookup('pipe', 'id') }}", "is not a release tag"),
+        ("v1.lock", "is not a release tag"),
+    ],
+)
+def test_input_problems_refuses_bad_versions(version, says):
+    problems = input_problems({"versions": {"golive_version": version}})
+    assert len(problems) == 1 and says in problems[0] and "golive_version" in problems[0]
+
+
+@pytest.mark.parametrize("owner", ["alice\nbob", "a\x1b[31m", "", "x" * 101])
+def test_input_problems_refuses_bad_owners(owner):
+    problems = input_problems({"owner": owner})
+    assert len(problems) == 1 and "golive_owner" in problems[0]
+
+
+def test_input_problems_reports_every_problem_at_once():
+    problems = input_problems(
+        {
+            "versions": {"golive_version": "v1..0"},
+            "owner": "ok",
+            "urls": {"verify_lb_url": "file:///etc/passwd", "finish_notify_url": ""},
+            "paths": {"golive_app_root": "srv/app", "golive_state_dir": "/var/lib/../x"},
+            "numbers": {"deploy_serial": ["two", 1], "deploy_health_timeout": [0, 1], "verify_watch_seconds": [0, 0]},
+        }
+    )
+    text = "\n".join(problems)
+    assert len(problems) == 6, problems
+    for name in ("golive_version", "verify_lb_url", "golive_app_root", "golive_state_dir", "deploy_serial"):
+        assert name in text
+    assert "deploy_health_timeout must be at least 1, got 0" in text

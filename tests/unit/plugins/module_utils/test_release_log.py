@@ -112,7 +112,8 @@ def test_times_are_written_in_utc(value, text):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(decision="maybe"), "decision 'maybe' is not one of go, rollback, partial"),
+        (dict(decision="maybe"), "decision 'maybe' is not one of go, rollback, partial, refused, interrupted"),
+        (dict(decision="Go"), "decision 'Go' is not one of"),
         (dict(release_id=""), "release_id is required"),
         (dict(version=None), "version is required"),
         (dict(commit="not-a-sha"), "commit 'not-a-sha' is not a git commit SHA"),
@@ -131,6 +132,11 @@ def test_invalid_records_are_refused(kwargs, message):
     with pytest.raises(GoliveError) as info:
         _release_log.build(params(**kwargs), now=NOW)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("decision", ["go", "rollback", "partial", "refused", "interrupted"])
+def test_every_decision_is_accepted(decision):
+    assert _release_log.build(params(decision=decision), now=NOW)["decision"] == decision
 
 
 # -- nothing secret is ever stored ------------------------------------------
@@ -229,6 +235,8 @@ LOG = [
     rec("6", "test", "partial", "v9", "v8"),
     rec("7", "qa", "go", "v2"),
     rec("8", "qa", "rollback", "v3"),
+    rec("9", "staging", "refused", "v1.4.0", "v1.1.0"),
+    rec("10", "production", "interrupted", "v1.5.0", "v1.1.0"),
 ]
 
 
@@ -243,10 +251,10 @@ def test_current_versions():
 @pytest.mark.parametrize(
     "env, limit, ids",
     [
-        (None, 20, ["8", "7", "6", "5", "4", "3", "2", "1"]),
-        (None, 2, ["8", "7"]),
-        ("production", 2, ["4", "3"]),
-        ("staging", 20, ["5", "2"]),
+        (None, 20, ["10", "9", "8", "7", "6", "5", "4", "3", "2", "1"]),
+        (None, 2, ["10", "9"]),
+        ("production", 2, ["10", "4"]),
+        ("staging", 20, ["9", "5", "2"]),
         ("nowhere", 20, []),
         (None, 0, []),
     ],
@@ -295,6 +303,69 @@ def test_insert_sql_quotes_the_record_as_one_literal():
     assert "ON CONFLICT (release_id, decision, phase) DO NOTHING" in sql
     create = _release_log.create_sql("golive_releases")
     assert "UNIQUE (release_id, decision, phase)" in create and "record jsonb NOT NULL" in create
+
+
+ALL_DECISIONS = "'go', 'rollback', 'partial', 'refused', 'interrupted'"
+
+
+@pytest.mark.parametrize(
+    "table, name, check",
+    [
+        ("golive_releases", '"golive_releases"', '"golive_releases_decision_check"'),
+        ("audit.releases", '"audit"."releases"', '"releases_decision_check"'),
+        # PostgreSQL keeps 63 bytes of a name: the table's part is cut, never the suffix.
+        ("a" * 60, '"%s"' % ("a" * 60), '"%s_decision_check"' % ("a" * 48)),
+    ],
+)
+def test_create_sql_names_the_decision_check(table, name, check):
+    sql = _release_log.create_sql(table)
+    assert sql.startswith("CREATE TABLE IF NOT EXISTS %s (" % name)
+    assert "decision text NOT NULL CONSTRAINT %s CHECK (decision IN (%s))," % (check, ALL_DECISIONS) in sql
+    assert sql.index("CREATE TABLE") < sql.index("DO $golive$")
+
+
+@pytest.mark.parametrize(
+    "table, name, check",
+    [
+        ("golive_releases", '"golive_releases"', '"golive_releases_decision_check"'),
+        ("audit.releases", '"audit"."releases"', '"releases_decision_check"'),
+    ],
+)
+def test_migration_sql_replaces_an_old_decision_check(table, name, check):
+    sql = _release_log.migrate_sql(table)
+    lines = [line.strip() for line in sql.splitlines()]
+    # The table, the column and its CHECK constraints are found in the catalog, whatever their names.
+    assert "rel regclass := to_regclass('%s');" % name in lines
+    assert "WHERE a.attrelid = rel AND a.attname = 'decision' AND NOT a.attisdropped;" in lines
+    assert sql.count("WHERE c.conrelid = rel AND c.contype = 'c' AND c.conkey = ARRAY[col]") == 3
+    # A CHECK is stale when its definition lacks any decision of today (the old one lacks
+    # 'refused' and 'interrupted'): pg_get_constraintdef shows them as 'go'::text.
+    for decision in _release_log.DECISIONS:
+        assert "pg_get_constraintdef(c.oid) NOT LIKE '%%''%s''%%'" % decision in sql
+    # Nothing to do on an up-to-date table; else lock, read again, drop each stale one by name.
+    assert lines.index("RETURN;") < lines.index("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE;" % name)
+    assert "EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', rel, stale);" in lines
+    # ...and add today's, named as PostgreSQL would, unless a CHECK on decision is left.
+    add = "ALTER TABLE %s ADD CONSTRAINT %s CHECK (decision IN (%s));" % (name, check, ALL_DECISIONS)
+    assert lines.index(add) > lines.index("END LOOP;")
+    assert lines[lines.index(add) - 2 : lines.index(add)] == [
+        "IF NOT EXISTS (SELECT c.conname FROM pg_constraint c",
+        "WHERE c.conrelid = rel AND c.contype = 'c' AND c.conkey = ARRAY[col]) THEN",
+    ]
+    # A role that does not own the table leaves the old CHECK (and still inserts an old decision).
+    assert lines.index("EXCEPTION WHEN insufficient_privilege THEN") > lines.index(add)
+    assert sql.rstrip().endswith("END;\nEND\n$golive$;")
+
+
+def test_insert_migrates_and_inserts_in_one_transaction():
+    conn = FakeConnection(exists=True)
+    record = _release_log.build(params(decision="refused"), now=NOW)
+    assert _release_log.db_insert(conn, "golive_app", "audit.releases", record)
+    (script,) = conn.scripts
+    assert script.startswith("BEGIN;\nCREATE TABLE IF NOT EXISTS")
+    assert script.endswith("RETURNING id;\nCOMMIT;\n")
+    order = [script.index(s) for s in ("BEGIN;", "CREATE TABLE", "DO $golive$", "INSERT INTO", "COMMIT;")]
+    assert order == sorted(order)
 
 
 def test_find_sql_quotes_the_key():
@@ -353,8 +424,8 @@ def test_db_insert_when_new_and_not_in_check_mode():
     conn = FakeConnection(exists=False)
     module = FakeModule(**params())
     result = _release_log.run(module, lambda: conn)
-    assert result["changed"] and result["written"] == {"table": True}
-    assert len(conn.scripts) == 1 and conn.scripts[0].startswith("CREATE TABLE IF NOT EXISTS")
+    assert result["changed"] and result["written"] == {"table": True} and result["table_error"] is None
+    assert len(conn.scripts) == 1 and conn.scripts[0].startswith("BEGIN;\nCREATE TABLE IF NOT EXISTS")
 
 
 def test_db_check_mode_inserts_nothing():
@@ -381,3 +452,118 @@ def test_db_query_reads_the_table_without_a_path():
     assert result["source"] == "table"
     assert [r["release_id"] for r in result["records"]] == ["2"]
     assert result["current"]["production"]["version"] == "v2"
+
+
+# -- the file first, the table best effort ----------------------------------
+
+UNREACHABLE = (
+    "release log table golive_releases: look it up: the host name db.invalid does not resolve on the target; "
+    "check the host option"
+)
+
+
+class FailingConnection(FakeConnection):
+    """Fails at ``step`` (connect, lookup or insert), noting whether the file had the record by then."""
+
+    def __init__(self, step, path=None, message=UNREACHABLE):
+        super(FailingConnection, self).__init__(exists=True)
+        self.step = step
+        self.path = path
+        self.message = message
+        self.file_at_connect = None
+
+    def connect(self):
+        self.file_at_connect = self.path is not None and self.path.exists() and self.path.read_text().count("\n")
+        if self.step == "connect":
+            raise GoliveError(self.message)
+        return self
+
+    def psql_json(self, database, sql, what):
+        if self.step == "lookup":
+            raise GoliveError(self.message, rc=2, stderr="psql: error: ...")
+        return super(FailingConnection, self).psql_json(database, sql, what)
+
+    def psql(self, database, sql, what):
+        if self.step == "insert":
+            raise GoliveError(self.message)
+        return super(FailingConnection, self).psql(database, sql, what)
+
+
+@pytest.mark.parametrize("step", ["connect", "lookup", "insert"])
+def test_file_is_written_first_and_a_db_failure_is_a_warning(tmp_path, step):
+    path = tmp_path / "log" / "releases.jsonl"
+    conn = FailingConnection(step, path)
+    module = FakeModule(path=str(path), **params())
+    result = _release_log.run(module, conn.connect)
+    assert conn.file_at_connect == 1  # the record was in the file before PostgreSQL was touched
+    assert result["changed"] and result["appended"]
+    assert result["written"] == {"file": True, "table": False}
+    assert result["table_error"] == UNREACHABLE
+    assert conn.scripts == []
+    records, bad = _release_log.read_file(str(path))
+    assert bad == [] and [r["release_id"] for r in records] == ["r1"]
+    (warning,) = module.warnings
+    assert warning.startswith(
+        "release log record r1 (go, final) is in %s, but not in table golive_releases: %s" % (path, UNREACHABLE)
+    )
+
+
+def test_db_failure_when_the_file_had_it_already_changes_nothing(tmp_path):
+    path = tmp_path / "releases.jsonl"
+    _release_log.append_file(str(path), _release_log.build(params(), now=NOW), 0o640)
+    module = FakeModule(path=str(path), **params())
+    result = _release_log.run(module, FailingConnection("connect", path).connect)
+    assert not result["changed"] and result["written"] == {"file": False, "table": False}
+    assert result["record"]["recorded_at"] == "2026-11-22T02:05:00Z" and result["table_error"] == UNREACHABLE
+    assert "is in %s, but not in table" % path in module.warnings[0]
+    assert len(_release_log.read_file(str(path))[0]) == 1
+
+
+def test_db_failure_in_check_mode_writes_nothing(tmp_path):
+    path = tmp_path / "releases.jsonl"
+    module = FakeModule(check_mode=True, path=str(path), **params())
+    result = _release_log.run(module, FailingConnection("lookup", path).connect)
+    assert result["changed"] and result["written"] == {"file": True, "table": False}
+    assert not path.exists()
+    assert "would be appended to %s, but not in table" % path in module.warnings[0]
+
+
+@pytest.mark.parametrize("step", ["connect", "lookup", "insert"])
+def test_table_required_fails_after_the_file_was_written(tmp_path, step):
+    path = tmp_path / "releases.jsonl"
+    module = FakeModule(path=str(path), table_required=True, **params(decision="refused"))
+    with pytest.raises(GoliveError) as info:
+        _release_log.run(module, FailingConnection(step, path).connect)
+    msg = str(info.value)
+    assert msg.startswith("release log record r1 (refused, final) is in %s, but not in table golive_releases" % path)
+    assert "table_required is set" in msg and "the file does not get the record twice" in msg
+    assert info.value.result["written"] == {"file": True, "table": False}
+    assert info.value.result["changed"] is True and info.value.result["table_error"] == UNREACHABLE
+    assert [r["decision"] for r in _release_log.read_file(str(path))[0]] == ["refused"]
+    assert module.warnings == []
+
+
+@pytest.mark.parametrize("table_required", [False, True])
+def test_without_a_file_a_db_failure_fails(table_required):
+    module = FakeModule(table_required=table_required, **params())
+    with pytest.raises(GoliveError, match="^%s$" % UNREACHABLE.replace(".", r"\.")):
+        _release_log.run(module, FailingConnection("connect").connect)
+
+
+def test_the_password_never_shows_in_table_error(tmp_path):
+    path = tmp_path / "releases.jsonl"
+    conn = FailingConnection("lookup", path, message="psql: error: bad option s3cret-pw")
+    module = FakeModule(path=str(path), password="s3cret-pw", **params())
+    result = _release_log.run(module, conn.connect)
+    assert result["table_error"] == "psql: error: bad option ********"
+    assert "s3cret-pw" not in module.warnings[0]
+
+
+def test_rerun_after_a_db_failure_copies_the_record_to_the_table_only(tmp_path):
+    path = tmp_path / "releases.jsonl"
+    _release_log.run(FakeModule(path=str(path), **params()), FailingConnection("connect", path).connect)
+    conn = FakeConnection(exists=True, logged=None)
+    result = _release_log.run(FakeModule(path=str(path), **params()), lambda: conn)
+    assert result["changed"] and result["written"] == {"file": False, "table": True}
+    assert result["table_error"] is None and len(conn.scripts) == 1
+    assert len(_release_log.read_file(str(path))[0]) == 1
