@@ -44,6 +44,8 @@ def playbook(name, *extra, env=None):
     )
     print("%s %s: rc=%d in %.1fs" % (name, " ".join(extra), proc.returncode, time.monotonic() - start))
     proc.output = proc.stdout + proc.stderr
+    # The output with its lines joined: messages Ansible folds over several lines, in one.
+    proc.flat = " ".join(proc.output.split())
     return proc
 
 

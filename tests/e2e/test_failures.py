@@ -123,7 +123,8 @@ def test_failing_smoke_check_rolls_back_every_host_under_traffic():
     rows_before = psql("SELECT md5(string_agg(id||name, ',' ORDER BY id)) FROM items WHERE id <= %s" % max_id)
     checks = [
         {"name": "items are listed", "url": "/items?limit=1", "status": 200},
-        {"name": "catalogue has a bestseller", "url": "/items?limit=1", "json_values": {"bestseller": "yes"}},
+        # A check this release fails and the previous one passes.
+        {"name": "health reports the tested release", "url": "/health", "json_values": {"version": "v1.0.0"}},
     ]
     with Traffic() as traffic:
         run = golive("v1.1.0", "-e", "golive_break_lock=ghost", "-e", json.dumps({"verify_smoke_checks": checks}))
@@ -140,8 +141,10 @@ def test_failing_smoke_check_rolls_back_every_host_under_traffic():
     refused_record, record = release_log(2)
     assert (refused_record["decision"], refused_record["version"]) == ("refused", "v1.1.0")
     assert (record["decision"], record["extra"]["failed_phase"]) == ("rollback", "verify")
-    assert record["smoke"]["failed_checks"] == ["catalogue has a bestseller"]
+    assert record["smoke"]["failed_checks"] == ["health reports the tested release"]
     assert int(record["smoke"]["passed"]) == 1 and int(record["smoke"]["failed"]) == 1
+    # The previous release passed the same checks when the rollback verified it.
+    assert int(record["extra"]["rollback_smoke"]["passed"]) == 2, record["extra"]
     assert record["extra"]["rollback_verified"] in (True, "True", "true")
     assert record["extra"]["broken_lock"]["owner"] == "ghost"
     assert record["release_id"] != refused_record["release_id"]
@@ -164,7 +167,8 @@ def test_refused_run_leaves_the_fleet_to_the_run_under_way_and_a_lost_database_l
         holder = lock_holder()
         second = golive("v1.1.0", "-e", "golive_owner=second-operator")
         assert second.returncode != 0
-        assert "was refused" in second.output and "Nothing was deployed." in second.output, second.output[-4000:]
+        assert "The go-live of v1.1.0 was refused:" in second.output, second.output[-4000:]
+        assert "Nothing was deployed." in second.output
         # The refused run touched nothing of the run under way.
         assert maintenance_on()
         assert lock_holder() == holder and holder["owner"] == "first-operator"
@@ -189,7 +193,7 @@ def test_two_runs_started_in_the_same_second_one_goes_on():
     twins = [start("v1.2.0", "-e", "golive_owner=twin") for _twin in range(2)]
     outs = [t.communicate(timeout=600)[0] for t in twins]
     assert all(t.returncode != 0 for t in twins)
-    refused = [o for o in outs if "was refused" in o]
+    refused = [o for o in outs if "The go-live of v1.2.0 was refused:" in o]
     assert len(refused) == 1, [o[-2000:] for o in outs]
     assert "held by twin" in refused[0] or "is under way or was interrupted" in refused[0], refused[0][-3000:]
     assert_fleet("v1.0.0")
@@ -233,23 +237,23 @@ def test_run_interrupted_in_the_rolling_deploy_is_refused_then_recovered(sig):
         "playbooks/recover.yml",
         "-e golive_recover=%s" % left["release_id"],
     ):
-        assert said in again.output, (said, again.output[-4000:])
+        assert said in again.flat, (said, again.output[-4000:])
     assert versions() == {"app1": "v1.1.0", "app2": "v1.0.0"}
     assert journal()["release_id"] == left["release_id"]
 
     status = playbook("status.yml")
     assert status.returncode == 0, status.output[-3000:]
-    assert "unfinished go-live: v1.1.0 (release %s)" % left["release_id"] in status.output
-    assert "lock held by interrupted-operator" in status.output
+    assert "unfinished go-live: v1.1.0 (release %s)" % left["release_id"] in status.flat, status.output[-3000:]
+    assert "lock held by interrupted-operator" in status.flat
 
     # Without naming the run, the recovery only says what it would do.
     dry = playbook("recover.yml")
-    assert dry.returncode != 0 and "-e golive_recover=%s" % left["release_id"] in dry.output, dry.output[-3000:]
+    assert dry.returncode != 0 and "-e golive_recover=%s" % left["release_id"] in dry.flat, dry.output[-3000:]
     assert versions() == {"app1": "v1.1.0", "app2": "v1.0.0"}
 
     recovered = playbook("recover.yml", "-e", "golive_recover=%s" % left["release_id"])
     assert recovered.returncode == 0, recovered.output[-6000:]
-    assert "every host is back on v1.0.0, verified" in recovered.output, recovered.output[-3000:]
+    assert "every host is back on v1.0.0, verified. The database was migrated back." in recovered.flat, recovered.output[-3000:]
     assert_fleet("v1.0.0")
     assert table_fingerprints() == db_before
     assert_settled()
