@@ -49,8 +49,14 @@ GOLIVE = ["ansible-playbook", "-i", str(ROOT / "inventories/lab"), str(ROOT / "p
 
 
 def schema():
-    fp = table_fingerprints()
-    return fp["__columns__"], fp["__indexes__"]
+    """The app's columns and indexes (the release log's own table, created by the first record, left out)."""
+    return psql(
+        "SELECT string_agg(table_name||'.'||column_name||':'||data_type, ',' ORDER BY table_name, column_name)"
+        " FROM information_schema.columns WHERE table_schema='public' AND table_name <> 'golive_releases'"
+    ), psql(
+        "SELECT string_agg(indexdef, ';' ORDER BY indexdef) FROM pg_indexes"
+        " WHERE schemaname='public' AND tablename <> 'golive_releases'"
+    )
 
 
 def start(version, *extra):
@@ -148,6 +154,40 @@ def test_failing_smoke_check_rolls_back_every_host_under_traffic():
     assert record["extra"]["rollback_verified"] in (True, "True", "true")
     assert record["extra"]["broken_lock"]["owner"] == "ghost"
     assert record["release_id"] != refused_record["release_id"]
+
+
+# Each check of the verify phase, made to fail for the new release only: the setting is a
+# template that the rollback's own verification (which sets verify_version) reads as the
+# inventory's value, so the previous release passes the same check.
+def _for_new_release(name, failing, passing):
+    return json.dumps({name: "{{ %s if verify_version is defined else %s }}" % (passing, failing)})
+
+
+@pytest.mark.parametrize(
+    "setting, says",
+    [
+        (_for_new_release("verify_max_5xx", -1, 0), "5xx answers"),
+        (_for_new_release("verify_max_errors", -1, 0), "error lines in the journal"),
+        (_for_new_release("verify_tls_min_days", 100000, 30), "golive.lab.test"),
+        (
+            _for_new_release("verify_lb_url", "'http://127.0.0.1/no-such-page'", "'http://127.0.0.1/health'"),
+            "expected 200",
+        ),
+    ],
+    ids=["5xx-at-the-load-balancer", "errors-in-the-journal", "tls-certificate", "health-through-the-lb"],
+)
+def test_every_verify_check_that_fails_returns_every_host(setting, says):
+    schema_before = schema()
+    run = golive("v1.1.0", "-e", setting)
+    assert run.returncode != 0
+    assert "failed at verify" in run.flat and says in run.flat, run.output[-4000:]
+    assert "Every host is back on v1.0.0, verified." in run.flat, run.output[-4000:]
+    assert_fleet("v1.0.0")
+    assert schema() == schema_before
+    assert_settled()
+    record = release_log()[0]
+    assert (record["decision"], record["extra"]["failed_phase"]) == ("rollback", "verify")
+    assert record["extra"]["rollback_verified"] in (True, "True", "true")
 
 
 def test_refused_run_leaves_the_fleet_to_the_run_under_way_and_a_lost_database_loses_no_record():
