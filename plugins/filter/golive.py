@@ -136,6 +136,19 @@ def fingerprint_diff(before, after, rows=True):
     return diffs
 
 
+def releases_to_prune(paths, keep, protect=None):
+    """The release directories to remove: all but the newest ``keep`` (at least 2), never one
+    named in ``protect`` (the live release, the rollback target). Release ids begin with their
+    UTC time, so sorted by name is sorted by age."""
+    try:
+        keep = max(int(keep), 2)
+    except (TypeError, ValueError):
+        raise AnsibleFilterError("releases_to_prune: keep must be a whole number, got %r" % (keep,))
+    protected = set(p for p in (protect or []) if p)
+    ordered = sorted("%s" % p for p in (paths or []))
+    return [p for p in ordered[: max(len(ordered) - keep, 0)] if p.rstrip("/").rsplit("/", 1)[-1] not in protected]
+
+
 def phase_durations(marks, end):
     """Seconds each phase took, from the moments they started and the end of the run."""
     if not isinstance(marks, dict):
@@ -156,4 +169,5 @@ class FilterModule:
             "input_problems": input_problems,
             "fingerprint_diff": fingerprint_diff,
             "phase_durations": phase_durations,
+            "releases_to_prune": releases_to_prune,
         }

@@ -14,6 +14,7 @@ from ansible_collections.runbook.golive.plugins.filter.golive import (
     fingerprint_diff,
     input_problems,
     phase_durations,
+    releases_to_prune,
 )
 
 FRIDAY_FREEZE = dict(freeze_days=[5, 6, 7], freeze_from_hour=16)
@@ -156,3 +157,27 @@ def test_input_problems_reports_every_problem_at_once():
     for name in ("golive_version", "verify_lb_url", "golive_app_root", "golive_state_dir", "deploy_serial"):
         assert name in text
     assert "deploy_health_timeout must be at least 1, got 0" in text
+
+
+RELEASES = ["/srv/app/releases/202611%02dT000000Z-abc123-v1.%d.0" % (day, day) for day in range(1, 8)]
+
+
+@pytest.mark.parametrize(
+    "keep, protect, pruned",
+    [
+        (5, [], RELEASES[:2]),
+        (1, [], RELEASES[:5]),
+        (10, [], []),
+        # The rollback target is old but kept; a "+" in its id is a name, not a pattern.
+        (5, [RELEASES[0].rsplit("/", 1)[1]], RELEASES[1:2]),
+        (2, ["202611" + "01T000000Z-abc123-v1.1.0+build"], RELEASES[:5]),
+    ],
+)
+def test_releases_to_prune(keep, protect, pruned):
+    assert releases_to_prune(list(reversed(RELEASES)), keep, protect) == pruned
+
+
+def test_releases_to_prune_protects_an_id_with_a_plus():
+    paths = ["/r/20261101T000000Z-aa-v1.0.0+b1", "/r/20261102T000000Z-bb-v1.1.0", "/r/20261103T000000Z-cc-v1.2.0"]
+    assert releases_to_prune(paths, 2, ["20261101T000000Z-aa-v1.0.0+b1"]) == []
+    assert releases_to_prune(paths, 2, ["20261101T000000Z-aa-v1.0.0+b2"]) == paths[:1]
