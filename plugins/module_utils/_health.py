@@ -18,6 +18,8 @@ BAD_BODY = "bad_body"
 FLAPPING = "flapping"
 
 _MISSING = object()
+# 503 is what a starting app answers while it warms up: not a definitive verdict.
+WARMING_STATUS = 503
 
 
 def dig(data, path):
@@ -56,11 +58,26 @@ def classify(response, statuses, json_path=None, expected=None):
     return OK, value
 
 
-class HealthGate:
-    """Counts consecutive successes and remembers enough to explain a failure."""
+def is_definitive(outcome, response):
+    """An answer that says the release is broken, not that it is still starting: another
+    version, or a server error other than 503."""
+    if outcome == WRONG_VALUE:
+        return True
+    return outcome == WRONG_STATUS and response.status >= 500 and response.status != WARMING_STATUS
 
-    def __init__(self, needed):
+
+class HealthGate:
+    """Counts consecutive successes and remembers enough to explain a failure.
+
+    With ``fail_after`` N > 0, N definitive wrong answers in a row (``is_definitive``) end
+    the wait at once: a release that answers 500 or another version is not given the rest
+    of the timeout, which stays the bound for one that never answers or is warming up.
+    """
+
+    def __init__(self, needed, fail_after=0):
         self.needed = needed
+        self.fail_after = fail_after
+        self.wrong_streak = 0
         self.streak = 0
         self.attempts = 0
         self.seen_ok = False
@@ -78,6 +95,7 @@ class HealthGate:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
         if value is not None:
             self.last_value = value
+        self.wrong_streak = self.wrong_streak + 1 if is_definitive(outcome, response) else 0
         if outcome == OK:
             self.streak += 1
             if not self.seen_ok:
@@ -91,6 +109,10 @@ class HealthGate:
     @property
     def passed(self):
         return self.streak >= self.needed
+
+    @property
+    def failed_fast(self):
+        return self.fail_after > 0 and self.wrong_streak >= self.fail_after
 
     def verdict(self):
         """The outcome of the whole wait."""
@@ -108,6 +130,8 @@ def explain(gate, url, statuses, json_path, expected, elapsed):
     verdict = gate.verdict()
     resp = gate.last_response
     after = "after %d attempts in %.1fs" % (gate.attempts, elapsed)
+    if gate.failed_fast:
+        after += " (%d definitive wrong answers in a row: not waiting for the rest of the timeout)" % gate.wrong_streak
     if verdict == OK:
         return "%s is healthy: %d consecutive good answers" % (url, gate.streak)
     if verdict == FLAPPING:
@@ -151,19 +175,20 @@ def _tally(gate):
     return ", ".join("%s: %d" % (k, v) for k, v in sorted(gate.outcomes.items()))
 
 
-def wait(fetch, judge, needed, timeout, interval, clock=time.monotonic, sleep=time.sleep):
+def wait(fetch, judge, needed, timeout, interval, clock=time.monotonic, sleep=time.sleep, fail_after=0):
     """Poll ``fetch()`` until ``needed`` consecutive OK judgements or ``timeout``.
 
     ``fetch`` returns a Response; ``judge(response)`` returns (outcome, value).
-    Returns ``(gate, elapsed)``. Stops early once success is proven.
+    Returns ``(gate, elapsed)``. Stops early once success is proven, or once ``fail_after``
+    definitive wrong answers came in a row.
     """
-    gate = HealthGate(needed)
+    gate = HealthGate(needed, fail_after)
     start = clock()
     while True:
         resp = fetch()
         outcome, value = judge(resp)
         gate.record(outcome, resp, value, clock() - start)
-        if gate.passed:
+        if gate.passed or gate.failed_fast:
             break
         remaining = timeout - (clock() - start)
         if remaining <= 0:

@@ -61,6 +61,17 @@ options:
       - Seconds to keep trying in all.
     type: float
     default: 120
+  fail_after:
+    description:
+      - Fail at once after this many definitive wrong answers in a row - another value at
+        O(json_path) than O(expected_value) (the wrong release serves), or an HTTP 5xx status
+        other than 503 (which a starting app answers while it warms up) - instead of waiting
+        for the rest of O(timeout), which stays the bound for a URL that never answers or
+        is still starting.
+      - V(0) waits for the whole O(timeout).
+    type: int
+    default: 0
+    version_added: 0.2.0
   interval:
     description:
       - Seconds between attempts.
@@ -124,6 +135,12 @@ consecutive_successes:
   returned: always
   type: int
   sample: 3
+failed_fast:
+  description: Whether the wait ended early on O(fail_after) definitive wrong answers in a row.
+  returned: always
+  type: bool
+  sample: false
+  version_added: 0.2.0
 last_status:
   description: HTTP status of the last answer, or null if it did not answer.
   returned: always
@@ -159,6 +176,7 @@ def main():
         expected_value=dict(type="str"),
         successes=dict(type="int", default=3),
         timeout=dict(type="float", default=120),
+        fail_after=dict(type="int", default=0),
         interval=dict(type="float", default=2),
         body_limit=dict(type="int", default=2048),
     )
@@ -167,8 +185,10 @@ def main():
     for name in ("successes", "timeout", "body_limit"):
         if p[name] <= 0:
             module.fail_json(msg="%s must be greater than 0, got %s" % (name, p[name]))
-    if p["interval"] < 0:
-        module.fail_json(msg="interval must not be negative, got %s" % p["interval"])
+    if p["interval"] < 0 or p["fail_after"] < 0:
+        module.fail_json(
+            msg="interval and fail_after must not be negative, got %s and %s" % (p["interval"], p["fail_after"])
+        )
 
     def fetch():
         return _http.request(
@@ -185,7 +205,9 @@ def main():
         return _health.classify(resp, p["status_code"], p["json_path"], p["expected_value"])
 
     try:
-        gate, elapsed = _health.wait(fetch, judge, p["successes"], p["timeout"], p["interval"])
+        gate, elapsed = _health.wait(
+            fetch, judge, p["successes"], p["timeout"], p["interval"], fail_after=p["fail_after"]
+        )
     except ValueError as err:
         module.fail_json(msg="%s" % err)
     resp = gate.last_response
@@ -196,6 +218,7 @@ def main():
         elapsed=round(elapsed, 3),
         time_to_first_success=None if gate.first_ok_at is None else round(gate.first_ok_at, 3),
         consecutive_successes=gate.streak,
+        failed_fast=gate.failed_fast,
         last_status=resp.status,
         last_value=None if gate.last_value is None else "%s" % gate.last_value,
         last_body=resp.text(p["body_limit"]),

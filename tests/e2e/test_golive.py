@@ -91,6 +91,8 @@ def test_v120_health_500_rolls_back_both_hosts():
     assert run.returncode != 0
     assert "failed at deploy" in run.output
     assert "status 500, expected 200" in run.output
+    # Three 500s in a row end the health wait: the fleet is not left on it for deploy_health_timeout.
+    assert "3 definitive wrong answers in a row" in run.flat, run.output[-4000:]
     assert_fleet("v1.1.0")
     assert table_fingerprints() == db_before
     record = release_log()[0]
@@ -128,6 +130,7 @@ def test_v140_wrong_version_is_rolled_back():
     run = golive("v1.4.0")
     assert run.returncode != 0
     assert "version v1.3.0, expected v1.4.0" in run.output
+    assert "3 definitive wrong answers in a row" in run.flat
     assert_fleet("v1.1.0")
     assert release_log()[0]["decision"] == "rollback"
 

@@ -66,7 +66,7 @@ class FakeClock:
         self.now += seconds
 
 
-def run_wait(responses, needed=3, timeout=10, interval=1, expected="v2"):
+def run_wait(responses, needed=3, timeout=10, interval=1, expected="v2", fail_after=0):
     clock = FakeClock()
     feed = iter(responses)
     last = [None]
@@ -78,7 +78,7 @@ def run_wait(responses, needed=3, timeout=10, interval=1, expected="v2"):
     def judge(resp):
         return _health.classify(resp, [200], "version", expected)
 
-    return _health.wait(fetch, judge, needed, timeout, interval, clock=clock, sleep=clock.sleep)
+    return _health.wait(fetch, judge, needed, timeout, interval, clock=clock, sleep=clock.sleep, fail_after=fail_after)
 
 
 def test_wait_passes_after_consecutive_successes_and_stops_early():
@@ -142,3 +142,40 @@ def test_split_unix_url(url, sock, expected):
 def test_split_unix_url_rejects_malformed():
     with pytest.raises(ValueError, match="unix:/path/to.sock:/request/path"):
         split_unix_url("unix:/run/app.sock")
+
+
+STARTING = answer(503, {"status": "starting"})
+BROKEN = answer(500, {"status": "error"})
+OTHER = answer(200, {"version": "v1"})
+GOOD = answer(200, {"version": "v2"})
+
+
+@pytest.mark.parametrize(
+    "responses, verdict, attempts",
+    [
+        # Warming up (503, no answer) is waited for; three 500s in a row end the wait.
+        ([NO_ANSWER, STARTING, STARTING, BROKEN, BROKEN, BROKEN, GOOD], _health.WRONG_STATUS, 6),
+        # Another version three times: the wrong release serves.
+        ([STARTING, OTHER, OTHER, OTHER, GOOD], _health.WRONG_VALUE, 4),
+        # A definitive answer between others does not count as a streak.
+        ([BROKEN, BROKEN, STARTING, BROKEN, BROKEN, GOOD, GOOD, GOOD], _health.OK, 8),
+        ([BROKEN, OTHER, BROKEN], _health.WRONG_STATUS, 3),
+    ],
+)
+def test_wait_fails_fast_on_definitive_wrong_answers(responses, verdict, attempts):
+    gate, elapsed = run_wait(responses, timeout=30, fail_after=3)
+    assert (gate.verdict(), gate.attempts) == (verdict, attempts)
+    assert gate.failed_fast is (verdict != _health.OK)
+    if gate.failed_fast:
+        assert elapsed < 30
+        assert "3 definitive wrong answers in a row" in _health.explain(gate, "u", [200], "version", "v2", elapsed)
+
+
+def test_wait_without_fail_after_waits_for_the_whole_timeout():
+    gate, elapsed = run_wait([BROKEN], timeout=12)
+    assert not gate.failed_fast and elapsed == 12.0
+
+
+def test_a_release_that_keeps_warming_up_is_not_failed_fast():
+    gate, elapsed = run_wait([STARTING], timeout=20, fail_after=2)
+    assert not gate.failed_fast and elapsed == 20.0 and gate.verdict() == _health.WRONG_STATUS
