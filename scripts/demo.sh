@@ -12,7 +12,10 @@ make --no-print-directory lab-up || exit 1
 status() {
   local out
   out=$(ansible-playbook playbooks/status.yml) || { printf '%s\n' "$out"; echo "demo: playbooks/status.yml failed" >&2; exit 1; }
-  grep -E 'msg: |^ +- [0-9]' <<<"$out" | sed -e 's/^ *msg: //' -e 's/^ *//'
+  # Each message and the lines it continues on, without YAML's block markers.
+  awk '/^ +msg:/ {on=1; sub(/^ +msg: */, ""); if ($0 != "" && $0 != "|-") print; next}
+       /^[^ ]/ || /^$/ {on=0}
+       on {sub(/^ +/, ""); if ($0 != "|-") print}' <<<"$out"
 }
 
 say "What runs now"
