@@ -14,6 +14,17 @@ import tempfile
 from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
 
 
+def write_all(fd, data, path):
+    """Write every byte of ``data`` to ``fd``: ``os.write`` may write less than it was given
+    (a full disk, a signal), and a short write must never pass for a whole one."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise GoliveError("cannot write %s: the disk took no more bytes (%d left)" % (path, len(view)))
+        view = view[written:]
+
+
 def write_file(module, path, content, mode=0o600):
     """Write ``content`` (bytes or text) to ``path`` atomically.
 
@@ -30,10 +41,13 @@ def write_file(module, path, content, mode=0o600):
         raise GoliveError("cannot write %s: %s; check that %s exists and is writable" % (path, err.strerror, directory))
     try:
         try:
-            os.write(fd, content)
+            write_all(fd, content, path)
             os.fsync(fd)
+            size = os.fstat(fd).st_size
         finally:
             os.close(fd)
+        if size != len(content):
+            raise GoliveError("cannot write %s: %d of %d bytes reached the disk" % (path, size, len(content)))
         os.chmod(tmp, 0o600)
         module.atomic_move(tmp, path)
         os.chmod(path, mode)
@@ -56,8 +70,10 @@ def append_line(path, line, mode=0o600):
     except OSError as err:
         raise GoliveError("cannot append to %s: %s" % (path, err.strerror))
     try:
-        os.write(fd, line)
+        write_all(fd, line, path)
         os.fsync(fd)
+    except OSError as err:
+        raise GoliveError("cannot append to %s: %s" % (path, err.strerror or err))
     finally:
         os.close(fd)
     fsync_dir(os.path.dirname(os.path.abspath(path)))

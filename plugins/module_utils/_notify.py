@@ -19,6 +19,12 @@ RETRY_STATUSES = (408, 425, 429)
 MAX_DELAY = 60.0
 
 
+def slack_escape(text):
+    """``text`` as Slack shows it literally: ``&``, ``<`` and ``>`` escaped, so a version, an
+    owner or an error message cannot ping ``<!channel>`` or forge a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def build(kind, text=None, payload=None, url=None, token=None, chat_id=None, api_url=TELEGRAM_API):
     """``(url, body)`` of the request that delivers the message."""
     if kind == "telegram":
@@ -32,12 +38,13 @@ def build(kind, text=None, payload=None, url=None, token=None, chat_id=None, api
     if kind == "slack":
         if not url:
             raise GoliveError("slack notification: the webhook url is needed")
+        # Our text is escaped; a payload is the caller's own markup.
         if payload:
             body = dict(payload)
             if text and "text" not in body:
-                body["text"] = text
+                body["text"] = slack_escape(text)
         elif text:
-            body = {"text": text}
+            body = {"text": slack_escape(text)}
         else:
             raise GoliveError("slack notification: give text or payload")
         return url, body

@@ -20,6 +20,7 @@ from .conftest import (
     ROOT,
     Traffic,
     assert_fleet,
+    assert_settled,
     dexec,
     golive,
     live_release,
@@ -184,3 +185,17 @@ def test_status_shows_what_runs_where_and_the_history():
     assert "maintenance mode off" in run.output
     expected = [["lab", "v1.4.0", "rollback"], ["lab", "v1.3.0", "rollback"], ["lab", "v1.2.0", "rollback"]]
     assert [entry for entry in history if entry in expected] == expected, run.output[-3000:]
+
+
+def test_manual_rollback_returns_every_host_and_says_what_it_did_to_the_database():
+    columns = table_fingerprints()["__columns__"]
+    run = playbook("rollback.yml", "-e", "golive_rollback_to=v1.1.0")
+    assert run.returncode == 0, run.output[-4000:]
+    assert "The database was left as it is" in run.flat, run.output[-3000:]
+    assert_fleet("v1.1.0")
+    assert table_fingerprints()["__columns__"] == columns
+    assert_settled()
+    record = release_log()[0]
+    assert (record["decision"], record["version"], record["previous_version"]) == ("rollback", "v1.5.0", "v1.1.0")
+    assert record["extra"]["kind"] == "manual rollback"
+    assert record["health"]["verified"] in (True, "True", "true")

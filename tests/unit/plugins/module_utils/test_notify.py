@@ -38,6 +38,9 @@ REFUSED = Response(error="[Errno 111] Connection refused")
         (dict(payload={"blocks": [1]}), {"blocks": [1]}),
         (dict(text="t", payload={"blocks": [1]}), {"blocks": [1], "text": "t"}),
         (dict(text="t", payload={"text": "mine"}), {"text": "mine"}),
+        # Text from the run (versions, owners, errors) cannot ping or forge links.
+        (dict(text="v2 by <!channel> & <http://x|y>"), {"text": "v2 by &lt;!channel&gt; &amp; &lt;http://x|y&gt;"}),
+        (dict(text="a<b", payload={"blocks": ["<!here>"]}), {"blocks": ["<!here>"], "text": "a&lt;b"}),
     ],
 )
 def test_slack_body(kwargs, body):
