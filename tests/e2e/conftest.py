@@ -141,12 +141,15 @@ def table_fingerprints(db="golive_app"):
         result[t] = psql(
             "SELECT count(*), md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) FROM \"%s\" x" % t, db
         )
+    # The release log's own table (created by the first record) is not the app's schema.
     result["__indexes__"] = psql(
-        "SELECT string_agg(indexdef, ';' ORDER BY indexdef) FROM pg_indexes WHERE schemaname='public'", db
+        "SELECT string_agg(indexdef, ';' ORDER BY indexdef) FROM pg_indexes"
+        " WHERE schemaname='public' AND tablename <> '%s'" % RELEASE_LOG_TABLE,
+        db,
     )
     result["__columns__"] = psql(
         "SELECT string_agg(table_name||'.'||column_name||':'||data_type, ',' ORDER BY table_name, column_name)"
-        " FROM information_schema.columns WHERE table_schema='public'",
+        " FROM information_schema.columns WHERE table_schema='public' AND table_name <> '%s'" % RELEASE_LOG_TABLE,
         db,
     )
     return result

@@ -39,6 +39,7 @@ from .conftest import (
     playbook,
     psql,
     release_log,
+    sh,
     table_fingerprints,
     versions,
 )
@@ -49,14 +50,9 @@ GOLIVE = ["ansible-playbook", "-i", str(ROOT / "inventories/lab"), str(ROOT / "p
 
 
 def schema():
-    """The app's columns and indexes (the release log's own table, created by the first record, left out)."""
-    return psql(
-        "SELECT string_agg(table_name||'.'||column_name||':'||data_type, ',' ORDER BY table_name, column_name)"
-        " FROM information_schema.columns WHERE table_schema='public' AND table_name <> 'golive_releases'"
-    ), psql(
-        "SELECT string_agg(indexdef, ';' ORDER BY indexdef) FROM pg_indexes"
-        " WHERE schemaname='public' AND tablename <> 'golive_releases'"
-    )
+    """The app's columns and indexes."""
+    fp = table_fingerprints()
+    return fp["__columns__"], fp["__indexes__"]
 
 
 def start(version, *extra):
@@ -241,6 +237,42 @@ def test_two_runs_started_in_the_same_second_one_goes_on():
     records = release_log(2)
     assert sorted(r["decision"] for r in records) == ["refused", "rollback"]
     assert records[0]["release_id"] != records[1]["release_id"]
+
+
+def test_host_lost_in_the_rolling_deploy_is_a_rollback_that_did_not_verify_then_recovered():
+    db_before = table_fingerprints()
+    run = start("v1.1.0")
+    try:
+        wait_for(
+            "app1 to serve v1.1.0",
+            lambda: (journal() or {}).get("hosts", {}).get("app1", {}).get("healthy") in (True, "True", "true"),
+            proc=run,
+        )
+        # app2 stops answering (its container frozen) before its turn in the rolling batch.
+        sh("docker", "pause", "golive-lab-app2")
+        out = run.communicate(timeout=600)[0]
+    finally:
+        sh("docker", "unpause", "golive-lab-app2", check=False)
+    flat = " ".join(out.split())
+    # Not a playbook cut short: the fleet was rolled back as far as it could be, and said so.
+    assert run.returncode != 0
+    assert "failed at deploy: app2:" in flat, out[-4000:]
+    assert "THE ROLLBACK DID NOT VERIFY" in flat, out[-4000:]
+    assert versions() == {"app1": "v1.0.0", "app2": "v1.0.0"}
+    record = release_log()[0]
+    assert (record["decision"], record["extra"]["failed_phase"]) == ("rollback", "deploy")
+    assert record["extra"]["rollback_verified"] in (False, "False", "false")
+    # What needs a person stays: the lock and the journal, for the recovery.
+    left = journal()
+    assert left is not None and left["hosts"]["app2"]["failed"] in (True, "True", "true")
+    assert lock_holder()["release_id"] == left["release_id"]
+
+    recovered = playbook("recover.yml", "-e", "golive_recover=%s" % left["release_id"])
+    assert recovered.returncode == 0, recovered.output[-6000:]
+    assert_fleet("v1.0.0")
+    assert table_fingerprints() == db_before
+    assert_settled()
+    assert release_log()[0]["extra"]["recovered_run"] == left["release_id"]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
