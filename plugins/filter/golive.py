@@ -149,6 +149,28 @@ def releases_to_prune(paths, keep, protect=None):
     return [p for p in ordered[: max(len(ordered) - keep, 0)] if p.rstrip("/").rsplit("/", 1)[-1] not in protected]
 
 
+def run_summary(journal):
+    """One line on a run journal for the operator: which run, whose, where it stopped, and
+    what each host serves (``v1.1.0 (release r1) by alice, started ..., phase rollout,
+    journal updated ...; app1 serves v1.1.0, app2 serves v1.0.0``)."""
+    if not isinstance(journal, dict):
+        raise AnsibleFilterError("run_summary takes a run journal (a dict, as runbook.golive.run_journal returns it)")
+    hosts = journal.get("hosts") if isinstance(journal.get("hosts"), dict) else {}
+    serving = ", ".join(
+        "%s serves %s" % (host, (entry.get("serving") if isinstance(entry, dict) else None) or "?")
+        for host, entry in sorted(hosts.items())
+    )
+    return "%s (release %s) by %s, started %s, phase %s, journal updated %s; %s" % (
+        journal.get("version") or "?",
+        journal.get("release_id") or "?",
+        journal.get("owner") or "?",
+        journal.get("started") or "?",
+        journal.get("phase") or "?",
+        journal.get("updated") or journal.get("started") or "?",
+        serving or "no host recorded",
+    )
+
+
 def phase_durations(marks, end):
     """Seconds each phase took, from the moments they started and the end of the run."""
     if not isinstance(marks, dict):
@@ -170,4 +192,5 @@ class FilterModule:
             "fingerprint_diff": fingerprint_diff,
             "phase_durations": phase_durations,
             "releases_to_prune": releases_to_prune,
+            "run_summary": run_summary,
         }

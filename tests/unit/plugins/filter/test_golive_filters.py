@@ -15,6 +15,7 @@ from ansible_collections.runbook.golive.plugins.filter.golive import (
     input_problems,
     phase_durations,
     releases_to_prune,
+    run_summary,
 )
 
 FRIDAY_FREEZE = dict(freeze_days=[5, 6, 7], freeze_from_hour=16)
@@ -181,3 +182,28 @@ def test_releases_to_prune_protects_an_id_with_a_plus():
     paths = ["/r/20261101T000000Z-aa-v1.0.0+b1", "/r/20261102T000000Z-bb-v1.1.0", "/r/20261103T000000Z-cc-v1.2.0"]
     assert releases_to_prune(paths, 2, ["20261101T000000Z-aa-v1.0.0+b1"]) == []
     assert releases_to_prune(paths, 2, ["20261101T000000Z-aa-v1.0.0+b2"]) == paths[:1]
+
+
+def test_run_summary_names_the_run_and_what_each_host_serves():
+    journal = {
+        "version": "v1.1.0",
+        "release_id": "20261129T021221Z-f92662-v1.1.0",
+        "owner": "alice",
+        "started": "2026-11-29T02:12:21Z",
+        "updated": "2026-11-29T02:12:40Z",
+        "phase": "rollout",
+        "hosts": {"app2": {"serving": "v1.0.0"}, "app1": {"serving": "v1.1.0 (switching)", "switched": True}},
+    }
+    assert run_summary(journal) == (
+        "v1.1.0 (release 20261129T021221Z-f92662-v1.1.0) by alice, started 2026-11-29T02:12:21Z, phase rollout,"
+        " journal updated 2026-11-29T02:12:40Z; app1 serves v1.1.0 (switching), app2 serves v1.0.0"
+    )
+
+
+def test_run_summary_of_a_sparse_journal_says_what_it_does_not_know():
+    assert run_summary({"release_id": "r1", "started": "T0", "hosts": {"app1": {}}}) == (
+        "? (release r1) by ?, started T0, phase ?, journal updated T0; app1 serves ?"
+    )
+    assert run_summary({}).endswith("; no host recorded")
+    with pytest.raises(AnsibleFilterError):
+        run_summary("not a journal")
