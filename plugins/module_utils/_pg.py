@@ -59,6 +59,33 @@ def quote_literal(text):
     return "'" + text.replace("'", "''") + "'"
 
 
+def split_name(name):
+    """``schema.table.column`` -> its parts, verbatim (quotes kept): dots inside double quotes are
+    part of a name, and whatever follows an unquoted ``(`` (a function's argument types) stays in
+    the last part. ``public."a.b".c`` -> ``['public', '"a.b"', 'c']``."""
+    parts, current, quoted = [], [], False
+    for i, ch in enumerate(name):
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch == "(":
+            current.append(name[i:])
+            break
+        elif not quoted and ch == ".":
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def unquote_ident(part):
+    """One part of a name as PostgreSQL stores it, its quotes taken off (``"Odd"`` -> ``Odd``)."""
+    if len(part) >= 2 and part[0] == '"' and part[-1] == '"':
+        return part[1:-1].replace('""', '"')
+    return part
+
+
 def conninfo_value(value):
     """A libpq conninfo value: single-quoted, with backslash and quote escaped."""
     return "'" + ("%s" % value).replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -305,8 +332,12 @@ class Connection:
         except GoliveError as err:
             self.fail(err, what)
 
-    def psql(self, dbname, sql, what):
-        """Run ``sql`` (one script, stops at the first error) in ``dbname``; the unaligned output."""
+    def psql(self, dbname, sql, what, single_transaction=False):
+        """Run ``sql`` (one script, stops at the first error) in ``dbname``; the unaligned output.
+
+        With ``single_transaction`` the script runs in one transaction: all of it or, on an
+        error, nothing.
+        """
         argv = [
             self.tool("psql"),
             "-X",
@@ -319,6 +350,8 @@ class Connection:
             "--dbname=%s" % self.conninfo(dbname),
             "--file=-",
         ]
+        if single_transaction:
+            argv.append("--single-transaction")
         script = "SET standard_conforming_strings = on;\n" + sql
         return self.run(argv, what, env=self.env(client_encoding=True), data=script).out
 

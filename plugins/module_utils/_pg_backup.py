@@ -10,7 +10,9 @@ A backup is a pg_dump archive plus a manifest beside it,
 Consistency: one psql session opens a REPEATABLE READ transaction, exports
 its snapshot (``pg_export_snapshot()``) and keeps it open while pg_dump runs
 with ``--snapshot``; the exact row counts are taken in that same transaction,
-while pg_dump runs. Dump and counts therefore see the same data.
+while pg_dump runs. Dump and counts therefore see the same data. The same
+transaction records the snapshot's transaction ids (``xid_snapshot``), with
+which pg_changes tells the rows written since the backup from those in it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -45,6 +47,12 @@ FACTS_SQL = (
     "FROM pg_database WHERE datname = current_database()"
 )
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
+
+
+def xid_snapshot_sql(server_num):
+    """The query giving the transaction's snapshot as ``xmin:xmax:xip,...`` (64-bit transaction ids):
+    ``pg_current_snapshot()`` from PostgreSQL 13 on, ``txid_current_snapshot()`` (the same text) before."""
+    return "SELECT %s()::text" % ("pg_current_snapshot" if int(server_num) >= 130000 else "txid_current_snapshot")
 
 
 def utc_now():
@@ -290,6 +298,9 @@ class Backup:
             session.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             info = session.query_json(FACTS_SQL % ("NULL" if self.module.check_mode else "pg_export_snapshot()"))
             server_num, db_size, snapshot, encoding = info
+            # REPEATABLE READ: every statement of the transaction sees the snapshot of its first,
+            # the one exported, so these are the transaction ids of the dump's snapshot.
+            xid_snapshot = None if self.module.check_mode else session.query(xid_snapshot_sql(server_num)).strip()
             server = _pg.server_version(server_num)
             _pg.check_dump_version(dump_version, server)
             estimate = check_space(self.dir, self.db, int(db_size), p["size_estimate_ratio"], free_bytes(self.dir))
@@ -342,6 +353,7 @@ class Backup:
             pg_dump_version=_pg.version_text(dump_version),
             encoding=encoding,
             snapshot=snapshot,
+            xid_snapshot=xid_snapshot,
             started_at=iso(start),
             finished_at=iso(finished),
             duration=round((finished - start).total_seconds(), 3),
@@ -360,6 +372,7 @@ class Backup:
             row_counts=counts,
             tables=len(counts),
             snapshot=snapshot,
+            xid_snapshot=xid_snapshot,
             warnings_from_pg_dump=warnings,
             started_at=manifest["started_at"],
         )

@@ -62,6 +62,24 @@ def schema_sha256(objects):
     return hashlib.sha256(json.dumps(objects, sort_keys=True).encode("utf-8")).hexdigest()
 
 
+def compare_objects(before, after):
+    """``(new, changed, missing)``: sorted names of the objects only in ``after``, in both with
+    another checksum, and only in ``before`` (two ``objects`` maps of fingerprints)."""
+    new = sorted(k for k in after if k not in before)
+    changed = sorted(k for k in after if k in before and before[k] != after[k])
+    missing = sorted(k for k in before if k not in after)
+    return new, changed, missing
+
+
+def object_differences(before, after):
+    """One sentence per object that differs, in name order: ``X is new``, ``X is missing``, ``X has changed``."""
+    new, changed, missing = compare_objects(before, after)
+    said = dict((k, "is new") for k in new)
+    said.update((k, "has changed") for k in changed)
+    said.update((k, "is missing") for k in missing)
+    return ["%s %s" % (k, said[k]) for k in sorted(said)]
+
+
 def fingerprint(conn, database, rows=True):
     """``{objects, schema_sha256, row_counts}`` of ``database``."""
     what = "fingerprint of database %s" % database

@@ -184,6 +184,16 @@ snapshot:
   returned: success and not check mode
   type: str
   sample: 00000003-0000001B-1
+xid_snapshot:
+  description:
+    - The transaction ids of that snapshot, as C(pg_current_snapshot()) prints them
+      (C(xmin:xmax:in-progress ids), 64-bit), also written to the manifest.
+    - M(runbook.golive.pg_changes) tells with it the rows written since the backup from those the
+      backup holds.
+  returned: success and not check mode
+  type: str
+  sample: "745:749:746,747"
+  version_added: 0.2.0
 server_version:
   description: The server's version.
   returned: always

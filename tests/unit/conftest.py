@@ -50,3 +50,21 @@ def run_module(monkeypatch):
         return info.value.result, info.value.failed
 
     return run
+
+
+@pytest.fixture
+def pg_backup_files(tmp_path):
+    """``pg_backup_files(**manifest_fields)`` -> path of a custom-format backup ``app-S.dump`` in
+    ``tmp_path`` with its manifest beside it; a field given as None is left out of the manifest."""
+    from ansible_collections.runbook.golive.plugins.module_utils import _pg_backup
+
+    def write(**fields):
+        values = dict(database="app", file="app-S.dump", format="custom", sha256="0" * 64, size=5, started_at="S")
+        values.update(row_counts={"public.items": 100}, xid_snapshot="745:749:746")
+        values.update(fields)
+        manifest = dict((k, v) for k, v in _pg_backup.build_manifest(**values).items() if v is not None)
+        (tmp_path / "app-S.dump").write_bytes(b"PGDMP corrupted")
+        (tmp_path / "app-S.manifest.json").write_text(json.dumps(manifest))
+        return str(tmp_path / "app-S.dump")
+
+    return write

@@ -11,7 +11,7 @@ import stat
 
 import pytest
 
-from ansible_collections.runbook.golive.plugins.module_utils import _pg
+from ansible_collections.runbook.golive.plugins.module_utils import _pg, _run
 from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
 
 
@@ -234,3 +234,40 @@ def test_fit_name(base, suffix, out):
 
 def test_database_info_sql_quotes_name():
     assert "d.datname = 'it''s'" in _pg.database_info_sql("it's")
+
+
+@pytest.mark.parametrize(
+    "name, parts",
+    [
+        ("public.items", ["public", "items"]),
+        ("public.items.name", ["public", "items", "name"]),
+        ('public."a.b".c', ["public", '"a.b"', "c"]),
+        ('"my.schema"."t ""x"".y"."c.d"', ['"my.schema"', '"t ""x"".y"', '"c.d"']),
+        ("f(integer)", ["f(integer)"]),
+        ("app.f(app.money, numeric)", ["app", "f(app.money, numeric)"]),
+        ('"s.x".f("s.x".t)', ['"s.x"', 'f("s.x".t)']),
+        ("items", ["items"]),
+    ],
+)
+def test_split_name(name, parts):
+    assert _pg.split_name(name) == parts
+
+
+@pytest.mark.parametrize("part, out", [("items", "items"), ('"Items"', "Items"), ('"a ""b"".c"', 'a "b".c')])
+def test_unquote_ident(part, out):
+    assert _pg.unquote_ident(part) == out
+
+
+@pytest.mark.parametrize("single, expected", [(False, False), (True, True)])
+def test_psql_single_transaction(monkeypatch, single, expected):
+    seen = {}
+
+    def run(module, argv, **kwargs):
+        seen.update(argv=argv, data=kwargs["data"])
+        return _run.Completed(argv, 0, "ok\n", "", 0.1)
+
+    monkeypatch.setattr(_run, "run", run)
+    with _pg.Connection(FakeModule(), dict()) as conn:
+        assert conn.psql("app", "DROP TABLE x;", "undo", single_transaction=single) == "ok\n"
+    assert ("--single-transaction" in seen["argv"]) is expected
+    assert "ON_ERROR_STOP=1" in seen["argv"] and seen["data"].endswith("DROP TABLE x;")

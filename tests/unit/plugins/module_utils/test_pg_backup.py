@@ -243,3 +243,88 @@ def test_check_params_default_jobs(fmt, jobs):
     p = dict(format=fmt, jobs=None, keep=None, size_estimate_ratio=0.5, compression="zstd:3")
     _pg_backup.check_params(p)
     assert p["jobs"] == jobs
+
+
+@pytest.mark.parametrize(
+    "server_num, sql",
+    [
+        (150020, "SELECT pg_current_snapshot()::text"),
+        ("130000", "SELECT pg_current_snapshot()::text"),
+        (120022, "SELECT txid_current_snapshot()::text"),
+    ],
+)
+def test_xid_snapshot_sql(server_num, sql):
+    assert _pg_backup.xid_snapshot_sql(server_num) == sql
+
+
+def test_manifest_keeps_the_xid_snapshot_and_reads_those_without():
+    m = manifest(xid_snapshot="745:749:746,747")
+    assert _pg_backup.parse_manifest(json.dumps(m), "/b/m.json")["xid_snapshot"] == "745:749:746,747"
+    older = manifest()
+    assert "xid_snapshot" not in _pg_backup.parse_manifest(json.dumps(older), "/b/m.json")
+
+
+class FakeSession:
+    """The dump's psql session: answers the facts, the xid snapshot and the counts, and records them."""
+
+    sent = []
+
+    def __init__(self, conn, dbname, what):
+        self.answers = {"BEGIN": "", "SELECT json_build_array": [150020, 1000, "00000003-0000001B-1", "UTF8"]}
+        self.answers["SELECT pg_current_snapshot()::text"] = "745:749:746,747\n"
+        self.answers["\nSELECT coalesce"] = [["public", "t", "public.t"]]
+        self.answers["SELECT json_object_agg"] = {"public.t": "3"}
+        FakeSession.sent = []
+
+    def _answer(self, sql):
+        FakeSession.sent.append(sql)
+        return next(v for k, v in self.answers.items() if sql.startswith(k))
+
+    query = query_json = send = _answer
+
+    def receive_json(self):
+        return self._answer(FakeSession.sent[-1])
+
+    def close(self, commit=True):
+        FakeSession.sent.append("ROLLBACK")
+
+
+class FakeBackupModule:
+    def __init__(self, check_mode):
+        self.check_mode = check_mode
+
+    def atomic_move(self, src, dst):
+        os.rename(src, dst)
+
+
+class FakeBackupConn:
+    where = "the local socket (port 5432)"
+
+    def tool_version(self, name):
+        return (15, 20)
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_backup_records_the_xid_snapshot_in_the_dump_transaction(monkeypatch, tmp_path, check_mode):
+    def dump(self, snapshot, path, session):
+        assert snapshot == "00000003-0000001B-1"
+        self._counts = session.receive_json()
+        with open(path, "wb") as f:
+            f.write(b"PGDMP")
+        return "ab" * 32, None, 5, []
+
+    monkeypatch.setattr(_pg_backup._pg, "Session", FakeSession)
+    monkeypatch.setattr(_pg_backup.Backup, "_dump_custom", dump)
+    params = dict(database="app", backup_dir=str(tmp_path), format="custom", jobs=1, compression="3", keep=None)
+    params["size_estimate_ratio"] = 0
+    result = _pg_backup.Backup(FakeBackupModule(check_mode), FakeBackupConn(), params).run()
+    begin = FakeSession.sent.index("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    if check_mode:
+        assert "xid_snapshot" not in result
+        assert "SELECT pg_current_snapshot()::text" not in FakeSession.sent
+        return
+    assert FakeSession.sent[begin + 2] == "SELECT pg_current_snapshot()::text"
+    assert FakeSession.sent.index("ROLLBACK") > begin + 2  # read before the transaction ends
+    assert result["xid_snapshot"] == "745:749:746,747" and result["row_counts"] == {"public.t": 3}
+    saved = _pg_backup.read_manifest(result["manifest_path"])
+    assert saved["xid_snapshot"] == "745:749:746,747" and saved["snapshot"] == "00000003-0000001B-1"

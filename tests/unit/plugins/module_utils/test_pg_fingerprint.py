@@ -44,3 +44,19 @@ def test_fingerprint_without_rows_sends_one_query():
     conn = FakeConn({}, None, None)
     result = _pg_fingerprint.fingerprint(conn, "app", rows=False)
     assert result["row_counts"] == {} and len(conn.sent) == 1
+
+
+def test_compare_objects_and_sentences():
+    before = {"table public.items": "1", "column public.items.name": "2", "index public.ix": "3"}
+    after = {"table public.items": "1", "column public.items.name": "9", "table public.new": "4"}
+    assert _pg_fingerprint.compare_objects(before, after) == (
+        ["table public.new"],
+        ["column public.items.name"],
+        ["index public.ix"],
+    )
+    assert _pg_fingerprint.object_differences(before, after) == [
+        "column public.items.name has changed",
+        "index public.ix is missing",
+        "table public.new is new",
+    ]
+    assert _pg_fingerprint.object_differences(before, dict(before)) == []

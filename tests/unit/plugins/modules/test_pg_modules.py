@@ -12,7 +12,13 @@ import json
 import pytest
 
 from ansible_collections.runbook.golive.plugins.module_utils import _run
-from ansible_collections.runbook.golive.plugins.modules import pg_backup, pg_backup_verify, pg_restore
+from ansible_collections.runbook.golive.plugins.modules import (
+    pg_backup,
+    pg_backup_verify,
+    pg_changes,
+    pg_restore,
+    pg_schema_undo,
+)
 
 SECRET = "pw-that-must-not-leak"
 
@@ -71,21 +77,38 @@ def test_restore_refuses_backup_without_manifest(run_module, tmp_path):
     assert failed and "force: true" in result["msg"]
 
 
-def test_restore_refuses_checksum_mismatch(run_module, tmp_path):
-    (tmp_path / "app-S.dump").write_bytes(b"PGDMP corrupted")
-    manifest = dict(
-        tool="runbook.golive.pg_backup",
-        format_version=1,
-        database="app",
-        file="app-S.dump",
-        format="custom",
-        sha256="0" * 64,
-        size=5,
-        started_at="S",
-        row_counts={},
-    )
-    (tmp_path / "app-S.manifest.json").write_text(json.dumps(manifest))
-    result, failed = run_module(pg_restore.main, dict(path=str(tmp_path / "app-S.dump"), database="app", force=True))
+def test_restore_refuses_checksum_mismatch(run_module, pg_backup_files):
+    path = pg_backup_files()
+    result, failed = run_module(pg_restore.main, dict(path=path, database="app", force=True))
     assert failed
     assert "sha256 mismatch (expected %s, got " % ("0" * 64) in result["msg"]
     assert result["msg"].endswith("do not restore from it; refusing to restore app")
+
+
+def test_changes_refuses_a_backup_without_xid_snapshot(run_module, tmp_path, pg_backup_files):
+    path = pg_backup_files(xid_snapshot=None)
+    result, failed = run_module(pg_changes.main, dict(backup=path, database="app", password=SECRET), check_mode=True)
+    assert failed
+    assert result["msg"] == (
+        "backup %s was taken by an older pg_backup that did not record its snapshot (xid_snapshot in %s); the rows "
+        "written since cannot be told from those in it; take a new backup"
+        % (tmp_path / "app-S.dump", tmp_path / "app-S.manifest.json")
+    )
+    assert SECRET not in json.dumps(result)
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (
+            dict(before={"table public.items": "x"}, lock_timeout="soon"),
+            "lock_timeout 'soon' is not a PostgreSQL duration",
+        ),
+        (dict(before={}), "before holds no objects"),
+        (dict(before=dict(changed=False, skipped=True)), "before must be a pg_fingerprint result or its objects"),
+    ],
+)
+def test_schema_undo_refuses_bad_input(run_module, args, match):
+    result, failed = run_module(pg_schema_undo.main, dict(args, database="app", password=SECRET))
+    assert failed and match in result["msg"]
+    assert SECRET not in json.dumps(result)
