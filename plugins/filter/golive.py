@@ -11,6 +11,8 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.runbook.golive.plugins.module_utils._pg_fingerprint import object_differences
+
 # A tag git accepts and a release directory name can hold: no "..", no leading "-" or ".".
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
 VERSION_MAX = 100
@@ -119,15 +121,7 @@ def fingerprint_diff(before, after, rows=True):
     """Differences between two pg_fingerprint results, one sentence each."""
     if not isinstance(before, dict) or not isinstance(after, dict):
         raise AnsibleFilterError("fingerprint_diff compares two pg_fingerprint results (dicts)")
-    diffs = []
-    old, new = before.get("objects", {}), after.get("objects", {})
-    for name in sorted(set(old) | set(new)):
-        if name not in new:
-            diffs.append("%s is missing" % name)
-        elif name not in old:
-            diffs.append("%s is new" % name)
-        elif old[name] != new[name]:
-            diffs.append("%s has changed" % name)
+    diffs = object_differences(before.get("objects", {}), after.get("objects", {}))
     if rows:
         old_rows, new_rows = before.get("row_counts", {}), after.get("row_counts", {})
         for table in sorted(set(old_rows) & set(new_rows)):
@@ -171,6 +165,83 @@ def run_summary(journal):
     )
 
 
+def _listed(items, limit=5):
+    items = ["%s" % i for i in (items or [])]
+    more = len(items) - limit
+    return "; ".join(items[:limit]) + (" and %d more" % more if more > 0 else "")
+
+
+def _db_rollback(db):
+    if not isinstance(db, dict):
+        raise AnsibleFilterError("takes what the rollback did to the database (a dict, __golive_db_rollback)")
+    return db
+
+
+def database_rollback_problem(db, restore_command=""):
+    """Why the database is not as it was after a rollback, for the operator, or '' when it is."""
+    db = _db_rollback(db)
+    remaining = db.get("remaining") or []
+    if db.get("decision") == "stop":
+        return (
+            "The database was not restored: a restore of %s would discard %s rows written since the backup "
+            "(%s), more than rollback_max_lost_rows=%s. It is left as the go-live left it (%d differences: %s)."
+            " To restore anyway, discarding those rows: %s"
+            % (
+                db.get("backup") or "the backup",
+                db.get("rows_differing"),
+                _listed(db.get("tables_differing")),
+                db.get("max_lost_rows"),
+                len(remaining),
+                _listed(remaining),
+                restore_command or "runbook.golive.pg_restore of that backup",
+            )
+        )
+    if remaining:
+        return (
+            "The database is not as it was before the go-live (%d differences: %s). Repair the schema by hand, "
+            "or restore %s with runbook.golive.pg_restore."
+            % (len(remaining), _listed(remaining), db.get("backup") or "the backup")
+        )
+    return ""
+
+
+def database_rollback_summary(db):
+    """One sentence on what a rollback did to the database and why, or '' when it did nothing."""
+    db = _db_rollback(db)
+    decision = db.get("decision")
+    why = _listed(db.get("differences"), 3)
+    if decision == "stop":
+        return database_rollback_problem(db)
+    if decision == "restore":
+        lost = ""
+        if db.get("rows_differing") is not None:
+            lost = "; %s rows differed from the backup%s" % (
+                db["rows_differing"],
+                " (%s)" % _listed(db.get("tables_differing"), 3) if db.get("tables_differing") else "",
+            )
+        return "The database was restored from %s%s%s%s." % (
+            db.get("backup") or "the backup",
+            " because %s" % why if why else "",
+            "; as the go-live left it, it is kept as %s" % db["previous_data_in"] if db.get("previous_data_in") else "",
+            lost,
+        )
+    if decision == "undo":
+        undone = db.get("undone") or []
+        return (
+            "The database was %sreturned in place: %s the release added %s dropped (%s); "
+            "nothing was restored, no row users wrote was lost."
+            % (
+                "migrated back and " if db.get("downgraded") in (True, "True", "true") else "",
+                "the object" if len(undone) == 1 else "the %d objects" % len(undone),
+                "was" if len(undone) == 1 else "were",
+                _listed(undone),
+            )
+        )
+    if decision == "downgrade":
+        return "The database was migrated back."
+    return ""
+
+
 def phase_durations(marks, end):
     """Seconds each phase took, from the moments they started and the end of the run."""
     if not isinstance(marks, dict):
@@ -188,6 +259,8 @@ class FilterModule:
     def filters(self):
         return {
             "change_window": change_window,
+            "database_rollback_problem": database_rollback_problem,
+            "database_rollback_summary": database_rollback_summary,
             "input_problems": input_problems,
             "fingerprint_diff": fingerprint_diff,
             "phase_durations": phase_durations,

@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import http.client
 import json
+import os
 import subprocess
 import threading
 import time
@@ -155,6 +156,15 @@ def table_fingerprints(db="golive_app"):
     return result
 
 
+def assert_schema_kept(before, written=()):
+    """The schema (columns, indexes, tables) is as in ``before`` (a table_fingerprints()), and so
+    is every table's data, except the tables users wrote to meanwhile."""
+    after = table_fingerprints()
+    assert set(after) == set(before)
+    for table in set(before) - set(written):
+        assert after[table] == before[table], table
+
+
 def release_log(n=1):
     lines = dexec("app1", "cat", "/var/lib/runbook-golive/releases.jsonl", check=False).stdout.splitlines()
     return [json.loads(x) for x in lines[-n:]] if lines else []
@@ -171,6 +181,9 @@ class Traffic:
         self.stop = threading.Event()
         self.sent = 0
         self.failures = []
+        # The names of the items the app said it created (201): what users wrote.
+        self.created = []
+        self.tag = os.urandom(3).hex()
         self.lock = threading.Lock()
         self.max_seconds = max_seconds
         self.threads = [threading.Thread(target=self.run, args=(i,), daemon=True) for i in range(clients)]
@@ -182,15 +195,18 @@ class Traffic:
         while not self.stop.is_set() and time.monotonic() < deadline:
             i += 1
             method, path, body = (
-                ("POST", "/items", json.dumps({"name": "traffic-%d-%d" % (n, i)}))
+                ("POST", "/items", json.dumps({"name": "traffic-%s-%d-%d" % (self.tag, n, i)}))
                 if i % 4 == 0
                 else ("GET", "/health", None)
             )
             try:
                 conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
                 resp = conn.getresponse()
-                resp.read()
+                answer = resp.read()
                 ok = resp.status < 500
+                if method == "POST" and resp.status == 201:
+                    with self.lock:
+                        self.created.append(json.loads(answer)["name"])
                 err = "%s %s -> %d" % (method, path, resp.status)
             except (OSError, http.client.HTTPException) as exc:
                 ok, err = False, "%s %s -> %r" % (method, path, exc)
@@ -212,6 +228,22 @@ class Traffic:
         self.stop.set()
         for t in self.threads:
             t.join(60)
+
+
+def items_rows():
+    """Every item as the database holds it: id -> the whole row."""
+    rows = psql("SELECT id || '|' || to_jsonb(i)::text FROM items i ORDER BY id").splitlines()
+    return dict(row.split("|", 1) for row in rows)
+
+
+def assert_writes_kept(rows_before, traffic):
+    """Nothing users wrote is lost: every item from before the go-live is there unchanged, and every
+    item the app answered 201 for during it is there."""
+    now = items_rows()
+    assert {k: now.get(k) for k in rows_before} == rows_before
+    names = set(psql("SELECT name FROM items").splitlines())
+    lost = [n for n in traffic.created if n not in names]
+    assert lost == [], "%d of %d items users created are gone, e.g. %s" % (len(lost), len(traffic.created), lost[:5])
 
 
 @pytest.fixture(scope="session")

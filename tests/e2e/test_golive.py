@@ -4,13 +4,16 @@
 """End-to-end go-lives in the lab, in order: each starts where the last one left the fleet.
 
 The sample app's tags: v1.1.0 good (adds a column), v1.2.0 health 500, v1.3.0 a migration
-that fails half way, v1.4.0 reports the wrong version, v1.5.0 healthy after 15 s.
+that fails half way after adding an index, v1.4.0 reports the wrong version, v1.5.0 healthy
+after 15 s, v1.6.0 a migration that fails half way after dropping a column.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+import shlex
 import subprocess
 import time
 
@@ -20,11 +23,16 @@ from .conftest import (
     ROOT,
     Traffic,
     assert_fleet,
+    assert_schema_kept,
     assert_settled,
+    assert_writes_kept,
     dexec,
     golive,
+    items_rows,
+    journal,
     live_release,
     lock_holder,
+    maintenance_on,
     playbook,
     psql,
     release_log,
@@ -37,6 +45,14 @@ pytestmark = pytest.mark.usefixtures("lab_at_v100")
 
 def items_before_v110():
     return psql("SELECT count(*), md5(string_agg(id||name||created_at::text, ',' ORDER BY id)) FROM items")
+
+
+def restore_anyway_command(output, release_id):
+    """The command a rollback that stopped before a restore prints, to restore anyway."""
+    found = re.search(r"ansible-playbook playbooks/recover\.yml .*?rollback_max_lost_rows=\d+", output)
+    assert found, output[-3000:]
+    assert "golive_recover=%s " % release_id in found.group(0)
+    return found.group(0)
 
 
 def test_v110_goes_live_without_losing_a_request_or_a_row():
@@ -103,28 +119,33 @@ def test_v120_health_500_rolls_back_both_hosts():
     assert record["extra"]["rollback_verified"] in (True, "True", "true")
 
 
-def test_v130_half_applied_migration_is_rolled_back_with_the_database():
+def test_v130_half_applied_migration_is_undone_in_place_without_losing_a_write():
     db_before = table_fingerprints()
-    # The media tree goes back with the database, from the archive this go-live
-    # made: an upload made just before it is there, the tree the go-live left is kept.
+    rows_before = items_rows()
     dexec("app1", "sh", "-c", "echo uploaded before v1.3.0 > /srv/golive-app/media/before-v130.txt")
-    run = golive("v1.3.0")
+    # Users keep creating items during the whole go-live and its rollback.
+    with Traffic() as traffic:
+        run = golive("v1.3.0")
+        time.sleep(1)
     assert run.returncode != 0
     assert "failed at migrate" in run.output
     assert_fleet("v1.1.0")
-    after = table_fingerprints()
-    for table in db_before:
-        assert after.get(table) == db_before[table], table
-    assert set(after) == set(db_before)
+    assert traffic.failures == [], traffic.failures[:10]
+    # The index the migration committed before it failed is dropped in place: the schema is
+    # as it was, and not one item users created during the go-live is lost.
+    assert_schema_kept(db_before, written=("items",))
+    assert len(traffic.created) > 0
+    assert_writes_kept(rows_before, traffic)
     record = release_log()[0]
     assert (record["version"], record["decision"], record["extra"]["failed_phase"]) == ("v1.3.0", "rollback", "migrate")
-    assert record["extra"]["database_rollback"]["restored"] in (True, "True", "true")
-    restored = sorted(record["extra"]["file_trees_restored"])
-    assert restored == ["app1:/srv/golive-app/media", "app2:/srv/golive-app/media"]
-    kept = f"/srv/golive-app/media.pre-rollback-{record['release_id']}"
+    db = record["extra"]["database_rollback"]
+    assert (db["decision"], db["undone"], db["restored"]) == ("undo", ["index public.ix_items_created_at"], False)
+    assert db["differences"] == ["index public.ix_items_created_at is new"]
+    assert "Every host is back on v1.1.0, verified. The database was returned in place" in run.flat, run.output[-3000:]
+    assert "index public.ix_items_created_at" in run.flat
+    # Nothing was restored, so the media tree stays as users left it.
+    assert record["extra"]["file_trees_restored"] == []
     assert dexec("app1", "ls", "/srv/golive-app/media").stdout.split() == ["before-v130.txt", "first-upload.txt"]
-    assert dexec("app1", "cat", "/srv/golive-app/media/before-v130.txt").stdout == "uploaded before v1.3.0\n"
-    assert dexec("app1", "ls", kept).stdout.split() == ["before-v130.txt", "first-upload.txt"]
 
 
 def test_v140_wrong_version_is_rolled_back():
@@ -185,6 +206,88 @@ def test_status_shows_what_runs_where_and_the_history():
     assert "maintenance mode off" in run.output
     expected = [["lab", "v1.4.0", "rollback"], ["lab", "v1.3.0", "rollback"], ["lab", "v1.2.0", "rollback"]]
     assert [entry for entry in history if entry in expected] == expected, run.output[-3000:]
+
+
+def test_v160_destructive_migration_under_writes_stops_before_a_restore_that_would_lose_them():
+    columns = table_fingerprints()["__columns__"]
+    rows_before = items_rows()
+    with Traffic() as traffic:
+        run = golive("v1.6.0")
+        time.sleep(1)
+    assert run.returncode != 0
+    assert "failed at migrate" in run.output
+    assert_fleet("v1.5.0")
+    assert traffic.failures == [], traffic.failures[:10]
+    # The migration dropped items.score before it failed: only a restore brings it back, and a
+    # restore would discard the items users created since the backup. The rollback stops there.
+    assert "Every host is back on v1.5.0, verified. THE DATABASE IS NOT AS IT WAS" in run.flat, run.output[-4000:]
+    assert "column public.items.score is missing" in run.flat
+    assert table_fingerprints()["__columns__"] != columns
+    assert len(traffic.created) > 0
+    record = release_log()[0]
+    db = record["extra"]["database_rollback"]
+    assert (db["decision"], db["restored"], db["writes_frozen"]) == ("stop", False, False)
+    assert int(db["rows_differing"]) > 0
+    assert any(t.startswith("public.items: ") for t in db["tables_differing"]), db
+    # The database is as the go-live left it: every item from before and every item users created.
+    assert set(rows_before) <= set(items_rows())
+    names = set(psql("SELECT name FROM items").splitlines())
+    assert [n for n in traffic.created if n not in names] == []
+    # The run waits for a person: the lock and the journal stay, maintenance was never on.
+    assert lock_holder() and journal()["release_id"] == record["release_id"]
+    assert not maintenance_on()
+    # The printed command restores anyway, accepting exactly the rows it counted. Users kept
+    # writing after that count, so it refuses again, with the new count and a new command.
+    first = restore_anyway_command(run.flat, record["release_id"])
+    again = subprocess.run(shlex.split(first), cwd=ROOT, capture_output=True, text=True, check=False)
+    again_said = " ".join(again.stdout.split())
+    assert again.returncode != 0, again.stdout[-4000:]
+    assert "The database was not restored" in again_said
+    second = restore_anyway_command(again_said, record["release_id"])
+    counted = int(second.rsplit("=", 1)[1])
+    assert counted > int(db["rows_differing"])
+    assert lock_holder() and table_fingerprints()["__columns__"] != columns
+    # Nobody writes now: the second command restores, discarding exactly what it counted.
+    recover = subprocess.run(shlex.split(second), cwd=ROOT, capture_output=True, text=True, check=False)
+    assert recover.returncode == 0, recover.stdout[-6000:]
+    assert "The database was restored from" in " ".join(recover.stdout.split())
+    assert table_fingerprints()["__columns__"] == columns
+    assert_fleet("v1.5.0")
+    assert_settled()
+    recovery = release_log()[0]
+    assert recovery["extra"]["kind"] == "recovery"
+    restored = recovery["extra"]["database_rollback"]
+    assert (restored["decision"], int(restored["rows_differing"])) == ("restore", counted)
+    # What users wrote is not silently gone: each item is in the restored database (written
+    # before the backup) or in the one the restore kept aside.
+    kept = set(psql("SELECT name FROM items", db=restored["previous_data_in"]).splitlines())
+    live = set(psql("SELECT name FROM items").splitlines())
+    assert [n for n in traffic.created if n not in kept | live] == []
+    assert len([n for n in traffic.created if n not in live]) == counted
+
+
+def test_v160_with_maintenance_mode_restores_the_backup_without_losing_a_write():
+    db_before = table_fingerprints()
+    rows_before = items_rows()
+    with Traffic() as traffic:
+        run = golive("v1.6.0", "-e", "prepare_maintenance=true")
+        time.sleep(1)
+    assert run.returncode != 0
+    assert "failed at migrate" in run.output
+    assert_fleet("v1.5.0")
+    # Users saw the maintenance page (503) and nothing else went wrong.
+    assert [f for f in traffic.failures if not f.endswith("-> 503")] == []
+    assert_schema_kept(db_before, written=("items",))
+    assert_writes_kept(rows_before, traffic)
+    record = release_log()[0]
+    db = record["extra"]["database_rollback"]
+    assert (db["decision"], db["restored"], db["writes_frozen"]) == ("restore", True, True)
+    assert db["differences"] == ["column public.items.score is missing"]
+    assert "Every host is back on v1.5.0, verified. The database was restored from" in run.flat, run.output[-3000:]
+    assert "because column public.items.score is missing" in run.flat
+    assert record["extra"]["rollback_verified"] in (True, "True", "true")
+    assert "lb_5xx" in record["extra"]["rollback_steps"]
+    assert_settled()
 
 
 def test_manual_rollback_returns_every_host_and_says_what_it_did_to_the_database():

@@ -11,6 +11,8 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.runbook.golive.plugins.filter.golive import (
     change_window,
+    database_rollback_problem,
+    database_rollback_summary,
     fingerprint_diff,
     input_problems,
     phase_durations,
@@ -207,3 +209,56 @@ def test_run_summary_of_a_sparse_journal_says_what_it_does_not_know():
     assert run_summary({}).endswith("; no host recorded")
     with pytest.raises(AnsibleFilterError):
         run_summary("not a journal")
+
+
+def test_database_rollback_summary_says_what_was_done_and_why():
+    undo = {
+        "decision": "undo",
+        "downgraded": False,
+        "differences": ["index public.ix is new"],
+        "undone": ["index public.ix"],
+    }
+    assert database_rollback_summary(undo) == (
+        "The database was returned in place: the object the release added was dropped (index public.ix);"
+        " nothing was restored, no row users wrote was lost."
+    )
+    assert database_rollback_problem(undo) == ""
+    restore = {
+        "decision": "restore",
+        "differences": ["column public.items.name has changed"],
+        "backup": "/b/app.dump",
+        "previous_data_in": "app_pre_restore_1",
+        "rows_differing": 0,
+        "tables_differing": [],
+    }
+    assert database_rollback_summary(restore) == (
+        "The database was restored from /b/app.dump because column public.items.name has changed;"
+        " as the go-live left it, it is kept as app_pre_restore_1; 0 rows differed from the backup."
+    )
+    assert database_rollback_summary({"decision": "downgrade"}) == "The database was migrated back."
+    assert database_rollback_summary({"decision": "none"}) == ""
+
+
+def test_database_rollback_problem_of_a_stop_names_the_loss_and_the_way_out():
+    stop = {
+        "decision": "stop",
+        "backup": "/b/app.dump",
+        "rows_differing": 7,
+        "tables_differing": ["public.items: 7 rows new or changed since the backup, 0 gone"],
+        "max_lost_rows": 0,
+        "remaining": ["column public.items.name has changed"],
+    }
+    problem = database_rollback_problem(stop, "recover.yml -e rollback_max_lost_rows=7")
+    assert "would discard 7 rows" in problem
+    assert "public.items: 7 rows new or changed" in problem
+    assert "rollback_max_lost_rows=0" in problem
+    assert "column public.items.name has changed" in problem
+    assert problem.endswith("To restore anyway, discarding those rows: recover.yml -e rollback_max_lost_rows=7")
+    assert database_rollback_summary(stop).startswith("The database was not restored")
+    left = {"decision": "undo", "remaining": ["table public.x is missing"] * 7, "backup": "/b/app.dump"}
+    assert database_rollback_problem(left).startswith(
+        "The database is not as it was before the go-live (7 differences: "
+    )
+    assert "and 2 more" in database_rollback_problem(left)
+    with pytest.raises(AnsibleFilterError):
+        database_rollback_summary("restored")
