@@ -10,6 +10,7 @@ __metaclass__ = type
 import http.client
 import json
 import os
+import select
 import subprocess
 import threading
 import time
@@ -99,11 +100,21 @@ def maintenance_on():
     return dexec("lb1", "test", "-e", MAINTENANCE, check=False).returncode == 0
 
 
+POOL = "/etc/nginx/golive/golive-app-pool.conf"
+
+
+def pool_out():
+    """The app hosts out of lb1's rotation ("down" in the pool file nginx includes)."""
+    lines = dexec("lb1", "cat", POOL).stdout.splitlines()
+    return sorted(line.split()[1].split(":")[0] for line in lines if line.startswith("server ") and " down;" in line)
+
+
 def assert_settled():
-    """No run under way: the lock free, no unfinished journal, maintenance off."""
+    """No run under way: the lock free, no unfinished journal, maintenance off, every host in rotation."""
     assert lock_holder() is None, lock_holder()
     assert journal() is None, journal()
     assert not maintenance_on()
+    assert pool_out() == []
 
 
 def lb_get(path="/health"):
@@ -184,9 +195,33 @@ class Traffic:
         # The names of the items the app said it created (201): what users wrote.
         self.created = []
         self.tag = os.urandom(3).hex()
+        # Requests sent again after a reused keep-alive connection closed without an answer.
+        self.resent = 0
         self.lock = threading.Lock()
         self.max_seconds = max_seconds
         self.threads = [threading.Thread(target=self.run, args=(i,), daemon=True) for i in range(clients)]
+
+    def send(self, conn, method, path, body):
+        """One request as a browser sends it: a keep-alive connection the server closed while
+        idle (nginx's old workers close theirs at a reload) is not reused (urllib3's
+        is_connection_dropped), and a request on a reused connection that ends without any
+        answer is sent again once on a new one (what browsers do; counted in ``resent``)."""
+        if conn.sock is not None and select.select([conn.sock], [], [], 0)[0]:
+            conn.close()
+        reused = conn.sock is not None
+        try:
+            conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            return resp, resp.read()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            if not reused:
+                raise
+            conn.close()
+            with self.lock:
+                self.resent += 1
+            conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            return resp, resp.read()
 
     def run(self, n):
         deadline = time.monotonic() + self.max_seconds
@@ -200,9 +235,7 @@ class Traffic:
                 else ("GET", "/health", None)
             )
             try:
-                conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
-                resp = conn.getresponse()
-                answer = resp.read()
+                resp, answer = self.send(conn, method, path, body)
                 ok = resp.status < 500
                 if method == "POST" and resp.status == 201:
                     with self.lock:

@@ -101,6 +101,18 @@ def test_bad_inputs_are_refused_before_anything_changes(extra, says):
     assert len(release_log(1000)) == records
 
 
+def test_a_pool_file_nginx_does_not_read_is_refused_before_anything_changes():
+    # golive_lb_kind=nginx takes hosts out of rotation through a file the app's upstream
+    # includes: one nginx does not read would leave users on a warming host.
+    run = golive("v1.1.0", "-e", "golive_lb_pool_file=/etc/nginx/golive/elsewhere.conf")
+    assert run.returncode != 0
+    assert "nginx does not read /etc/nginx/golive/elsewhere.conf" in run.flat, run.output[-3000:]
+    assert "was refused" in run.flat
+    assert versions() == {"app1": "v1.0.0", "app2": "v1.0.0"}
+    assert_settled()
+    assert release_log()[0]["decision"] == "refused"
+
+
 def test_failing_smoke_check_rolls_back_every_host_under_traffic():
     # A stale lock of someone long gone, broken on request (no TTL to wait for) and recorded.
     dexec("app1", "mkdir", "-p", os.path.dirname(LOCK))
@@ -130,7 +142,10 @@ def test_failing_smoke_check_rolls_back_every_host_under_traffic():
     ]
     with Traffic() as traffic:
         run = golive("v1.1.0", "-e", "golive_break_lock=ghost", "-e", json.dumps({"verify_smoke_checks": checks}))
-    print("requests through lb1: %d, failed: %d %s" % (traffic.sent, len(traffic.failures), traffic.failures[:5]))
+    print(
+        "requests through lb1: %d, failed: %d %s, sent again on a new connection after a reload closed theirs: %d"
+        % (traffic.sent, len(traffic.failures), traffic.failures[:5], traffic.resent)
+    )
     assert run.returncode != 0
     assert "failed at verify" in run.output and "smoke checks" in run.output, run.output[-4000:]
     assert "Every host is back on v1.0.0, verified." in run.output, run.output[-4000:]

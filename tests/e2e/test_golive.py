@@ -62,7 +62,10 @@ def test_v110_goes_live_without_losing_a_request_or_a_row():
         time.sleep(1)
         run = golive("v1.1.0")
         time.sleep(1)
-    print("requests sent through lb1 during the go-live: %d, failed: %d" % (traffic.sent, len(traffic.failures)))
+    print(
+        "requests through lb1 during the go-live: %d, failed: %d, sent again after a reload closed their connection: %d"
+        % (traffic.sent, len(traffic.failures), traffic.resent)
+    )
     assert run.returncode == 0, run.output[-6000:]
     assert traffic.sent > 100
     assert traffic.failures == []
@@ -77,6 +80,10 @@ def test_v110_goes_live_without_losing_a_request_or_a_row():
     assert (
         psql("SELECT count(*) FROM information_schema.columns WHERE table_name='items' AND column_name='note'") == "1"
     )
+    # The app's user can read its code, not change it (root runs its migrations).
+    release = "/srv/golive-app/releases/%s" % live_release("app1")["release_id"]
+    writable = dexec("app1", "find", release, "-path", release + "/venv", "-prune", "-o", "-perm", "/022", "-print")
+    assert writable.stdout.split() == [], writable.stdout[:2000]
     record = release_log()[0]
     assert record["decision"] == "go"
     assert record["version"] == "v1.1.0"
@@ -102,21 +109,30 @@ def test_rerunning_the_live_version_changes_nothing():
     assert_fleet("v1.1.0")
 
 
-def test_v120_health_500_rolls_back_both_hosts():
+def test_v120_health_500_rolls_back_both_hosts_and_no_user_sees_it():
     db_before = table_fingerprints()
-    run = golive("v1.2.0")
+    rows_before = items_rows()
+    # app1 leaves lb1's rotation before its switch and returns only on v1.1.0 again: its 500s
+    # reach the health gate, never a user.
+    with Traffic() as traffic:
+        run = golive("v1.2.0")
+        time.sleep(1)
+    assert traffic.sent > 100
+    assert traffic.failures == [], traffic.failures[:10]
     assert run.returncode != 0
     assert "failed at deploy" in run.output
     assert "status 500, expected 200" in run.output
     # Three 500s in a row end the health wait: the fleet is not left on it for deploy_health_timeout.
     assert "3 definitive wrong answers in a row" in run.flat, run.output[-4000:]
     assert_fleet("v1.1.0")
-    assert table_fingerprints() == db_before
+    assert_schema_kept(db_before, written=("items",))
+    assert_writes_kept(rows_before, traffic)
     record = release_log()[0]
     assert (record["version"], record["decision"], record["extra"]["failed_phase"]) == ("v1.2.0", "rollback", "deploy")
     # The previous release is judged by its own logs, not by the failed release's last errors.
     assert "Every host is back on v1.1.0, verified." in run.output, run.output[-4000:]
     assert record["extra"]["rollback_verified"] in (True, "True", "true")
+    assert_settled()
 
 
 def test_v130_half_applied_migration_is_undone_in_place_without_losing_a_write():
@@ -157,7 +173,8 @@ def test_v140_wrong_version_is_rolled_back():
     assert release_log()[0]["decision"] == "rollback"
 
 
-def test_v150_slow_start_goes_live_and_a_second_go_live_is_refused_by_the_lock():
+def test_v150_slow_start_goes_live_unseen_and_a_second_go_live_is_refused_by_the_lock():
+    traffic = Traffic().__enter__()
     first = subprocess.Popen(
         [
             "ansible-playbook",
@@ -185,8 +202,17 @@ def test_v150_slow_start_goes_live_and_a_second_go_live_is_refused_by_the_lock()
         assert "second-operator" not in (lock_holder() or {}).get("owner", "")
     finally:
         out = first.communicate(timeout=900)[0]
+        traffic.__exit__(None, None, None)
     assert first.returncode == 0, out[-6000:]
     assert_fleet("v1.5.0")
+    # Each host warmed up for 15 s out of rotation: no user met a 503.
+    print(
+        "requests through lb1 during the v1.5.0 go-live: %d, failed: %d, sent again after a reload: %d"
+        % (traffic.sent, len(traffic.failures), traffic.resent)
+    )
+    assert traffic.sent > 100
+    assert traffic.failures == [], traffic.failures[:10]
+    assert_settled()
     records = release_log(2)
     assert [r["decision"] for r in records] == ["refused", "go"], records
     assert records[0]["owner"] == "second-operator"
