@@ -1,0 +1,1 @@
+"""golive-shop: the Django project of the lab's second sample application."""

@@ -1,0 +1,1 @@
+"""shop: orders, media uploads and a jobs table with its worker and beat."""

@@ -1,0 +1,1 @@
+"""manage.py run_worker, manage.py run_beat."""

@@ -1,0 +1,1 @@
+"""The JSON API: health, orders, uploads and jobs."""
