@@ -11,7 +11,7 @@ import os
 import socket
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from .models import Job, Order
@@ -66,6 +66,10 @@ def run_one(worker_name):
             with transaction.atomic():
                 job.result = handler(job)
             job.status = Job.DONE
+        except (OperationalError, InterfaceError):
+            # The connection, not the job: the transaction rolls back, the job stays queued
+            # and run() retries once the database answers.
+            raise
         except Exception as exc:
             log.exception("job %s (%s) failed", job.id, job.kind)
             job.status = Job.FAILED
