@@ -119,6 +119,9 @@ job_done_by() { # VERSION [KIND]: a job of KIND finished by a worker of that rel
 column_exists() { # TABLE COLUMN
   [ "$(sql "SELECT count(*) FROM information_schema.columns WHERE table_name = '$1' AND column_name = '$2'")" = 1 ]
 }
+jobs_done_after() { # ID: a job after that one is done
+  [ "$(sql "SELECT count(*) FROM jobs WHERE id > $1 AND status = 'done'")" -gt 0 ]
+}
 applied() { # APP MIGRATION
   [ "$(sql "SELECT count(*) FROM django_migrations WHERE app = '$1' AND name = '$2'")" = 1 ]
 }
@@ -276,6 +279,11 @@ check "1000 jobs done by two workers" until_true 90 batch_done
 same 0 "$(sql "SELECT count(*) FROM jobs WHERE payload->>'batch' = '1' AND attempts <> 1")" "each job ran exactly once"
 same 2 "$(sql "SELECT count(DISTINCT worker) FROM jobs WHERE payload->>'batch' = '1'")" "both workers took jobs"
 x systemctl stop golive-shop-worker2.service
+bad_job=$(sql "INSERT INTO jobs (kind, payload, status, run_at, created_at, attempts, worker, version, release_id, error)
+     VALUES ('no-such-kind', '{}', 'queued', now(), now(), 0, '', '', '', '') RETURNING id" | head -n1)
+job_failed() { [ "$(sql "SELECT status || ' ' || version FROM jobs WHERE id = $bad_job")" = "failed v1.0.0" ]; }
+check "a job without a handler fails, recorded with the worker's release" until_true 20 job_failed
+check "... and the worker carries on" until_true 20 jobs_done_after "$bad_job"
 
 step "v1.0.0: uploads"
 x sh -c 'head -c 300000 /dev/urandom > /tmp/upload.bin'
@@ -305,8 +313,7 @@ same "error" "$(body_of "$r" | jget status)" "... with status error"
 x systemctl start postgresql@15-main
 check "/health answers 200 again" until_true 30 health_is 200 v1.0.0
 before=$(sql "SELECT coalesce(max(id), 0) FROM jobs WHERE kind = 'heartbeat' AND status = 'done'")
-jobs_after() { [ "$(sql "SELECT count(*) FROM jobs WHERE id > $before AND status = 'done'")" -gt 0 ]; }
-check "the worker and the beat carry on after the restart" until_true 30 jobs_after
+check "the worker and the beat carry on after the restart" until_true 30 jobs_done_after "$before"
 
 # ------------------------------------------------------------------- v1.1.0
 step "v1.1.0: the new code before its migration, then migrated"
