@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import contextlib
 import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -52,14 +53,19 @@ def run(module, argv, what=None, check=True, cwd=None, env=None, data=None, bina
     )
     done = Completed(argv, rc, out, err, time.monotonic() - start)
     if check and rc != 0:
-        raise GoliveError(
-            "%s failed (%s exited %d): %s" % (what or argv[0], argv[0], rc, tail(err or out)),
-            rc=rc,
-            cmd=argv,
-            stdout=out if not binary else "",
-            stderr=err if not binary else "",
-        )
+        raise failure(what, done, stdout=out if not binary else "", stderr=err if not binary else "")
     return done
+
+
+def failure(what, done, **result):
+    """The GoliveError of a command that failed: ``what``, the tool, its exit status and its last words."""
+    result.setdefault("stderr", done.err)
+    return GoliveError(
+        "%s failed (%s exited %d): %s" % (what or done.argv[0], done.argv[0], done.rc, tail(done.err or done.out)),
+        rc=done.rc,
+        cmd=done.argv,
+        **result,
+    )
 
 
 def tail(text, lines=20):
@@ -71,6 +77,20 @@ def tail(text, lines=20):
     if len(parts) > lines:
         return "...\n" + "\n".join(parts[-lines:])
     return text or "(no output)"
+
+
+def said(err, lines=5):
+    """What the tool of a failed command (a GoliveError of ``run``, ``Process.wait`` or
+    ``Pipeline.wait``) said: the last lines of its stderr, behind its name unless they start with
+    it, so that zstd's words are not taken for pg_restore's; the error's message if it said nothing."""
+    stderr = err.result.get("stderr")
+    if not (stderr or "").strip():
+        return str(err)
+    text = tail(stderr, lines)
+    tool = os.path.basename((err.result.get("cmd") or [""])[0])
+    if tool and not text.startswith(tool + ":"):
+        text = "%s: %s" % (tool, text)
+    return text
 
 
 def which(module, name, required=True):
@@ -108,12 +128,7 @@ class Process:
         self._errfile.close()
         done = Completed(self.argv, rc, "", err, time.monotonic() - self._start)
         if check and rc != 0:
-            raise GoliveError(
-                "%s failed (%s exited %d): %s" % (self.what or self.argv[0], self.argv[0], rc, tail(err)),
-                rc=rc,
-                cmd=self.argv,
-                stderr=err,
-            )
+            raise failure(self.what, done)
         return done
 
     def kill(self):
@@ -124,13 +139,24 @@ class Process:
             self.wait(check=False)
 
 
+def _stream(value):
+    """Popen's stdin or stdout for ``value``: True a pipe, False none, else the file itself."""
+    if value is True:
+        return subprocess.PIPE
+    if value is False or value is None:
+        return subprocess.DEVNULL
+    return value
+
+
 def spawn(module, argv, what=None, env=None, stdin=False, stdout=True):
     """Start ``argv`` (a list, never a shell string) without waiting for it.
 
     For what ``run`` cannot do: hold a session open (a psql transaction) or run
     a tool while the module does other work. The environment
     is the module's plus ``env``, as in ``run``; stderr goes to a temp file so
-    that a chatty tool can never block on a full pipe.
+    that a chatty tool can never block on a full pipe. ``stdin`` and
+    ``stdout`` are True for a pipe the caller writes or reads, False for none,
+    or a file (object or descriptor, such as another command's ``stdout``).
     """
     if not isinstance(argv, (list, tuple)):
         raise TypeError("argv must be a list")
@@ -142,8 +168,8 @@ def spawn(module, argv, what=None, env=None, stdin=False, stdout=True):
     try:
         proc = subprocess.Popen(
             argv,
-            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-            stdout=subprocess.PIPE if stdout else subprocess.DEVNULL,
+            stdin=_stream(stdin),
+            stdout=_stream(stdout),
             stderr=errfile,
             env=environ,
             close_fds=True,
@@ -152,3 +178,62 @@ def spawn(module, argv, what=None, env=None, stdin=False, stdout=True):
         errfile.close()
         raise GoliveError("%s failed: cannot start %s: %s" % (what or argv[0], argv[0], err.strerror or err))
     return Process(argv, proc, errfile, what)
+
+
+class Pipeline:
+    """Commands started by ``pipeline``: ``stdout`` of the last, ``wait`` and ``kill`` of them all."""
+
+    def __init__(self, procs, what):
+        self.procs = procs
+        self.what = what
+        self.stdout = procs[-1].stdout
+
+    def wait(self, check=True):
+        """Wait for every command; a Completed like ``Process.wait``'s.
+
+        On failure it is the first command that failed, upstream first: what
+        fails after it often fails only because of it (pg_restore reading a
+        stream zstd could not decompress). A command ended by SIGPIPE (the next
+        one stopped reading) is blamed only when no other failed. On success
+        ``err`` holds what every command wrote to stderr. The last command is
+        waited for first, so an unread ``stdout`` cannot hold the others up.
+        """
+        done = [p.wait(check=False) for p in reversed(self.procs)][::-1]
+        failed = [d for d in done if d.rc != 0]
+        cause = [d for d in failed if d.rc != -signal.SIGPIPE] or failed
+        if cause:
+            if check:
+                raise failure(self.what, cause[0])
+            return cause[0]
+        argv = [a for d in done for a in d.argv + ["|"]][:-1]
+        err = "".join(d.err for d in done)
+        return Completed(argv, 0, "", err, max(d.seconds for d in done))
+
+    def kill(self):
+        """Stop every command (on an error elsewhere) and reap them."""
+        for proc in self.procs:
+            proc.kill()
+
+
+def pipeline(module, commands, what=None, env=None, stdout=True):
+    """Start ``commands`` (argument lists, never shell strings) as ``a | b | ...``.
+
+    Each command reads what the one before it writes, through an OS pipe the
+    module never copies; the first reads nothing, the last writes to
+    ``stdout`` of the result (or nowhere with ``stdout=False``). Environment
+    and stderr as in ``spawn``.
+    """
+    procs = []
+    try:
+        for i, argv in enumerate(commands):
+            upstream = procs[-1].stdout if procs else False
+            last = i == len(commands) - 1
+            procs.append(spawn(module, argv, what=what, env=env, stdin=upstream, stdout=stdout if last else True))
+            if upstream:
+                # The command after holds it now; without our copy, its end reaches the one before as SIGPIPE.
+                upstream.close()
+    except BaseException:
+        for proc in procs:
+            proc.kill()
+        raise
+    return Pipeline(procs, what)
