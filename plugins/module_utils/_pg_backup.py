@@ -4,8 +4,11 @@
 """Private to runbook.golive: PostgreSQL backups, their manifests and retention. Not a public API.
 
 A backup is a pg_dump archive plus a manifest beside it,
-``<db>-<UTC stamp>.dump`` (custom format) or ``<db>-<UTC stamp>.dir/``
-(directory format) and ``<db>-<UTC stamp>.manifest.json``.
+``<db>-<UTC stamp>.dump.zst`` (custom format streamed through zstd),
+``<db>-<UTC stamp>.dump`` (custom format compressed by pg_dump) or
+``<db>-<UTC stamp>.dir/`` (directory format) and
+``<db>-<UTC stamp>.manifest.json``. How the archive is compressed, written
+and read is ``_pg_archive``'s.
 
 Consistency: one psql session opens a REPEATABLE READ transaction, exports
 its snapshot (``pg_export_snapshot()``) and keeps it open while pg_dump runs
@@ -29,13 +32,15 @@ import socket
 import tempfile
 import time
 
-from ansible_collections.runbook.golive.plugins.module_utils import _io, _pg, _run
+from ansible_collections.runbook.golive.plugins.module_utils import _io, _pg, _pg_archive, _run
 from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
 
 TOOL = "runbook.golive.pg_backup"
 MANIFEST_VERSION = 1
 MANIFEST_SUFFIX = ".manifest.json"
 SUFFIX = {"custom": ".dump", "directory": ".dir"}
+ZSTD_SUFFIX = ".dump.zst"  # a custom-format archive streamed through zstd
+SUFFIXES = (ZSTD_SUFFIX,) + tuple(SUFFIX.values())
 DIR_CHECKSUM = (
     "sha256 over the lines '<sha256 of file>  <file name>\\n' of every file in the directory, "
     "sorted by name (bytewise), as printed by: cd DIR && LC_ALL=C sha256sum -- * | sha256sum"
@@ -83,7 +88,7 @@ def taken_names(entries):
     """Base names in use among directory entries (any backup or manifest name)."""
     names = set()
     for entry in entries:
-        for suffix in (MANIFEST_SUFFIX,) + tuple(SUFFIX.values()):
+        for suffix in (MANIFEST_SUFFIX,) + SUFFIXES:
             if entry.endswith(suffix):
                 names.add(entry[: -len(suffix)])
     return names
@@ -177,7 +182,7 @@ def read_manifest(path):
 def manifest_path_for(backup_path):
     """The manifest beside a backup file or directory."""
     path = backup_path.rstrip("/")
-    for suffix in SUFFIX.values():
+    for suffix in SUFFIXES:
         if path.endswith(suffix):
             return path[: -len(suffix)] + MANIFEST_SUFFIX
     return path + MANIFEST_SUFFIX
@@ -283,10 +288,18 @@ class Backup:
     def run(self):
         p = self.p
         check_directory(self.dir)
+        fmt = p["format"]
+        compression = _pg_archive.parse(p["compression"], fmt)
+        self.zstd = None
+        if compression["zstd"]:
+            self.zstd = _pg_archive.zstd_tool(
+                self.module,
+                "compression %s" % compression["label"],
+                ", or set compression: %s (pg_dump's own gzip: larger backups)" % _pg_archive.DEFAULT["directory"],
+            )
         start = utc_now()
         base = base_name(self.db, start.strftime(STAMP_FORMAT), taken_names(os.listdir(self.dir)))
-        fmt = p["format"]
-        filename = base + SUFFIX[fmt]
+        filename = base + (ZSTD_SUFFIX if self.zstd else SUFFIX[fmt])
         path = os.path.join(self.dir, filename)
         manifest_path = os.path.join(self.dir, base + MANIFEST_SUFFIX)
         what = "backup of database %s" % self.db
@@ -311,6 +324,7 @@ class Backup:
                 backup_path=path,
                 manifest_path=manifest_path,
                 format=fmt,
+                compression=compression["label"],
                 estimated_size=estimate,
                 database_size=int(db_size),
                 server_version=_pg.version_text(server),
@@ -328,9 +342,9 @@ class Backup:
             # (in the exported snapshot) while pg_dump dumps.
             session.send(counts_sql)
             if fmt == "custom":
-                sha, files, size, warnings = self._dump_custom(snapshot, path, session)
+                sha, files, size, warnings = self._dump_custom(snapshot, path, session, compression)
             else:
-                sha, files, size, warnings = self._dump_directory(snapshot, path, session)
+                sha, files, size, warnings = self._dump_directory(snapshot, path, session, compression)
             counts = self._counts
             dump_seconds = time.monotonic() - t0
             session.close(commit=False)
@@ -343,7 +357,8 @@ class Backup:
             database=self.db,
             file=filename,
             format=fmt,
-            compression=p["compression"],
+            compression=compression["label"],
+            compressor=_pg_archive.compressor(compression),
             jobs=p["jobs"] if fmt == "directory" else 1,
             size=size,
             sha256=sha,
@@ -378,40 +393,48 @@ class Backup:
         )
         return result
 
-    def _dump_argv(self, snapshot, fmt, target):
+    def _dump_argv(self, snapshot, fmt, target, compression):
         argv = [
             self.conn.tool("pg_dump"),
             "--format=%s" % fmt,
-            "--compress=%s" % self.p["compression"],
+            "--compress=%s" % compression["pg_dump"],
             "--snapshot=%s" % snapshot,
             "--no-password",
         ]
         if fmt == "directory":
             argv.append("--jobs=%d" % self.p["jobs"])
-        return argv + ["--file=%s" % target, "--dbname=%s" % self.conn.conninfo(self.db)]
+        if target is not None:
+            argv.append("--file=%s" % target)
+        return argv + ["--dbname=%s" % self.conn.conninfo(self.db)]
 
-    def _dump_custom(self, snapshot, path, session):
+    def _dump_custom(self, snapshot, path, session, compression):
         """pg_dump -Fc into a 0600 temp file in the backup directory, hashed, then renamed.
 
-        pg_dump writes the file itself rather than a pipe: only on a seekable file
-        does it record the data offsets in the archive's table of contents, without
-        which a parallel pg_restore (the rollback path) was 40% slower in the
-        benchmark; hashing the file afterwards, from the page cache, cost 0.3 s per
-        100 MB (tests/bench/pg_backup.sh, docs/postgresql.md).
+        With zstd, pg_dump writes the archive uncompressed into a pipe through
+        zstd, and the module hashes zstd's output as it writes the file: no
+        second read. Otherwise pg_dump writes the file itself, which is hashed
+        right after from the page cache (0.3 s per 100 MB). An archive written
+        to a pipe has no data offsets in its table of contents, which slows a
+        parallel pg_restore (docs/postgresql.md has both measured).
         """
         fd, tmp = tempfile.mkstemp(prefix=".golive-", suffix=".dump.part", dir=self.dir)
         os.close(fd)
+        what = "pg_dump of database %s" % self.db
         try:
-            done = self.conn.run(self._dump_argv(snapshot, "custom", tmp), "pg_dump of database %s" % self.db)
-            with open(tmp, "rb") as f:
-                head = f.read(5)
-            size = os.path.getsize(tmp)
-            if head != b"PGDMP":
+            if self.zstd:
+                dump = self._dump_argv(snapshot, "custom", None, compression)
+                commands = [dump, _pg_archive.compress_argv(self.zstd, compression["zstd"])]
+                sha, size, done = _pg_archive.stream_to_file(self.module, commands, tmp, what, env=self.conn.env())
+                if done.rc != 0:
+                    self.conn.fail(_run.failure(what, done), what)
+            else:
+                done = self.conn.run(self._dump_argv(snapshot, "custom", tmp, compression), what)
+                sha, size = sha256_file(tmp), os.path.getsize(tmp)
+            if _pg_archive.head(self.module, tmp, self.zstd) != _pg_archive.ARCHIVE_MAGIC:
                 raise GoliveError(
                     "pg_dump of database %s exited 0 but wrote no archive (%d bytes); see its messages: %s"
                     % (self.db, size, _run.tail(done.err))
                 )
-            sha = sha256_file(tmp)
             self._counts = session.receive_json() or {}
             os.chmod(tmp, 0o600)
             os.rename(tmp, path)
@@ -421,12 +444,14 @@ class Backup:
                 os.unlink(tmp)
         return sha, None, size, _warnings(done.err)
 
-    def _dump_directory(self, snapshot, path, session):
+    def _dump_directory(self, snapshot, path, session, compression):
         """pg_dump -Fd -j N into a 0700 temp directory, hashed file by file, then renamed."""
         tmp = tempfile.mkdtemp(prefix=".golive-", suffix=".dir.part", dir=self.dir)
         target = os.path.join(tmp, "dump")
         try:
-            done = self.conn.run(self._dump_argv(snapshot, "directory", target), "pg_dump of database %s" % self.db)
+            done = self.conn.run(
+                self._dump_argv(snapshot, "directory", target, compression), "pg_dump of database %s" % self.db
+            )
             for name in os.listdir(target):
                 os.chmod(os.path.join(target, name), 0o600)
             os.chmod(target, 0o700)
@@ -444,7 +469,7 @@ def _warnings(stderr):
 
 
 def check_params(p):
-    """Argument checks the spec cannot express; fills in the default of ``jobs``."""
+    """Argument checks the spec cannot express; fills in the defaults of ``jobs`` and ``compression``."""
     if p["jobs"] is None:
         p["jobs"] = 2 if p["format"] == "directory" else 1
     if p["jobs"] < 1:
@@ -455,8 +480,7 @@ def check_params(p):
         raise GoliveError("keep must be at least 1 (the new backup is always kept), got %d" % p["keep"])
     if p["size_estimate_ratio"] < 0:
         raise GoliveError("size_estimate_ratio must not be negative, got %s" % p["size_estimate_ratio"])
-    if not re.match(r"^[A-Za-z0-9:_-]+$", p["compression"]):
-        raise GoliveError("compression %r is not a pg_dump --compress value (1, 9, zstd:3...)" % p["compression"])
+    p["compression"] = _pg_archive.parse(p["compression"], p["format"])["label"]
 
 
 def checksum_problem(path, manifest, sha, files):

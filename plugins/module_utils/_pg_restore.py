@@ -20,7 +20,7 @@ import contextlib
 import re
 import time
 
-from ansible_collections.runbook.golive.plugins.module_utils import _pg, _pg_backup, _run
+from ansible_collections.runbook.golive.plugins.module_utils import _pg, _pg_archive, _pg_backup, _run
 from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
 from ansible_collections.runbook.golive.plugins.module_utils._pg import quote_ident, quote_literal
 
@@ -60,8 +60,8 @@ def choose_previous_to_drop(db, databases, keep, current):
     return ours[max(keep - 1, 0) :]
 
 
-def plan(db, stamp, info, existing, keep, path, sha):
-    """What a restore will do, as data (check mode returns it)."""
+def plan(db, stamp, info, existing, keep, path, sha, reading=""):
+    """What a restore will do, as data (check mode returns it); ``reading`` says how pg_restore reads the backup."""
     new = restore_name(db, stamp)
     prev = previous_name(db, stamp)
     for name in (new, prev):
@@ -81,7 +81,7 @@ def plan(db, stamp, info, existing, keep, path, sha):
         drop_previous=drop,
         steps=[
             "create database %s owned by %s like %s" % (new, info["owner"], db),
-            "pg_restore %s into %s" % (path, new),
+            "pg_restore %s%s into %s" % (path, reading, new),
             "copy settings, privileges and comment of %s to %s" % (db, new),
             "disallow connections to %s and terminate its sessions" % db,
             "rename %s to %s and %s to %s in one transaction" % (db, prev, new, db),
@@ -188,6 +188,7 @@ class Restore:
         what = "restore of database %s" % db
         manifest, manifest_path = _pg_backup.load(p["path"], p["manifest"], required=not p["force"])
         path = p["path"].rstrip("/") or p["path"]
+        self.zstd = _pg_archive.reader(self.module, path, manifest)
         sha = None
         if manifest is not None:
             sha, files, _size = _pg_backup.checksum_of(path)
@@ -202,7 +203,8 @@ class Restore:
             )
         existing = self.conn.psql_json(self.maint, DATABASES_SQL, what)
         stamp = _pg_backup.utc_now().strftime(_pg_backup.STAMP_FORMAT)
-        steps = plan(db, stamp, info, existing, p["keep_previous"], path, sha)
+        reading = _pg_archive.how_read(self.zstd, p["jobs"])
+        steps = plan(db, stamp, info, existing, p["keep_previous"], path, sha, reading)
         result = dict(
             changed=True,
             database=db,
@@ -254,18 +256,18 @@ class Restore:
         argv = [self.conn.tool("pg_restore"), "--exit-on-error", "--no-password"]
         if self.p["no_owner"]:
             argv += ["--no-owner"]
-        if self.p["jobs"] > 1:
-            argv.append("--jobs=%d" % self.p["jobs"])
-        argv += ["--dbname=%s" % self.conn.conninfo(new), path]
+        argv.append("--dbname=%s" % self.conn.conninfo(new))
         try:
-            self.conn.run(argv, "pg_restore of %s into %s" % (path, new))
+            _pg_archive.restore(
+                self.conn, argv, path, self.zstd, self.p["jobs"], "pg_restore of %s into %s" % (path, new)
+            )
         except GoliveError as err:
             hint = ""
             if "must be owner" in (err.result.get("stderr") or "") or "permission denied" in str(err):
                 hint = " (objects owned by other roles need a superuser, or set no_owner: true)"
             raise GoliveError(
                 "%s: pg_restore into the new database %s failed, %s was not touched%s: %s"
-                % (what, new, self.db, hint, _run.tail(err.result.get("stderr") or str(err), 5)),
+                % (what, new, self.db, hint, _run.said(err)),
                 **err.result,
             )
 

@@ -5,7 +5,8 @@
 
 Checks, in order of cost: ``sha256`` (the bytes are those the backup wrote),
 ``full_read`` (pg_restore reads and decompresses the whole archive to
-/dev/null; run at the same time as the hash, so it costs no extra wall time)
+/dev/null, from ``zstd -dc`` for a zstd stream; run at the same time as the
+hash, so it costs no extra wall time)
 and ``test_restore`` (a restore into a scratch database whose exact row counts
 must equal the manifest's; the scratch database is always dropped).
 """
@@ -17,7 +18,7 @@ __metaclass__ = type
 import time
 import uuid
 
-from ansible_collections.runbook.golive.plugins.module_utils import _pg, _pg_backup, _run
+from ansible_collections.runbook.golive.plugins.module_utils import _pg, _pg_archive, _pg_backup, _run
 from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
 
 
@@ -25,10 +26,10 @@ def scratch_name():
     return "golive_verify_%s" % uuid.uuid4().hex[:12]
 
 
-def full_read_problem(path, stderr):
-    """The message for a failed full read, naming the likely cause."""
-    text = _run.tail(stderr, 5)
-    if "unsupported version" in stderr:
+def full_read_problem(path, err):
+    """The message for a failed full read (the GoliveError of its command), naming the likely cause."""
+    text = _run.said(err)
+    if "unsupported version" in text:
         return (
             "backup %s: pg_restore cannot read it (%s); pg_restore is older than the pg_dump that wrote it, "
             "install newer client tools or set bin_dir" % (path, text)
@@ -70,11 +71,13 @@ class Verify:
         p = self.p
         manifest, manifest_path = _pg_backup.load(p["path"], p["manifest"])
         path = p["path"].rstrip("/") or p["path"]
+        self.zstd = _pg_archive.reader(self.module, path, manifest)
         result = dict(
             changed=False,
             backup_path=path,
             manifest_path=manifest_path,
             database=manifest["database"],
+            compression=manifest.get("compression"),
             backup_started_at=manifest["started_at"],
             sha256=manifest["sha256"],
             size=manifest["size"],
@@ -100,9 +103,9 @@ class Verify:
         return result
 
     def _sha_and_full_read(self, path, manifest):
-        argv = [self.conn.tool("pg_restore"), "--file=/dev/null", path]
+        argv = [self.conn.tool("pg_restore"), "--file=/dev/null"]
         t0 = time.monotonic()
-        proc = _run.spawn(self.module, argv, what="full read of backup %s" % path, env=self.conn.env(), stdout=False)
+        proc = _pg_archive.spawn_restore(self.conn, argv, path, self.zstd, "full read of backup %s" % path)
         try:
             sha, files, size = _pg_backup.checksum_of(path)
             self.seconds["sha256"] = round(time.monotonic() - t0, 3)
@@ -113,10 +116,11 @@ class Verify:
         except BaseException:
             proc.kill()
             raise
-        done = proc.wait(check=False)
+        try:
+            proc.wait()
+        except GoliveError as err:
+            raise GoliveError(full_read_problem(path, err), failed_check="full_read", stderr=err.result["stderr"])
         self.seconds["full_read"] = round(time.monotonic() - t0, 3)
-        if done.rc != 0:
-            raise GoliveError(full_read_problem(path, done.err), failed_check="full_read", stderr=done.err)
         self.checks.append("full_read")
 
     def _test_restore(self, path, manifest, result):
@@ -148,15 +152,12 @@ class Verify:
     def _restore_and_count(self, path, manifest, scratch, what, result):
         conn = self.conn
         argv = [conn.tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error", "--no-password"]
-        if self.p["jobs"] > 1:
-            argv.append("--jobs=%d" % self.p["jobs"])
-        argv += ["--dbname=%s" % conn.conninfo(scratch), path]
+        argv.append("--dbname=%s" % conn.conninfo(scratch))
         try:
-            conn.run(argv, what)
+            _pg_archive.restore(conn, argv, path, self.zstd, self.p["jobs"], what)
         except GoliveError as err:
             raise GoliveError(
-                "backup %s: test restore into scratch database %s failed: %s"
-                % (path, scratch, _run.tail(err.result.get("stderr") or str(err), 5)),
+                "backup %s: test restore into scratch database %s failed: %s" % (path, scratch, _run.said(err)),
                 failed_check="test_restore",
             )
         counts = _pg.row_counts(lambda sql: conn.psql_json(scratch, sql, what))

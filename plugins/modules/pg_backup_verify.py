@@ -15,9 +15,11 @@ description:
   - Checks a backup made by M(runbook.golive.pg_backup) against the manifest beside it.
   - V(sha256) - the bytes on disk are the bytes the backup wrote (for a directory-format
     backup, every file; a mismatch names the files that differ).
-  - V(full_read) - C(pg_restore) reads and decompresses the B(whole) archive to C(/dev/null).
-    This catches a truncated or damaged archive that C(pg_restore --list), which reads only
-    the table of contents, lets through. It runs at the same time as the hash.
+  - V(full_read) - C(pg_restore) reads and decompresses the B(whole) archive to C(/dev/null),
+    from C(zstd -dc) when the manifest's C(compressor) is C(zstd) (which also checks zstd's own
+    checksum of the stream). This catches a truncated or damaged archive that
+    C(pg_restore --list), which reads only the table of contents, lets through. It runs at the same
+    time as the hash.
   - V(test_restore) (with O(test_restore=true)) - a restore into a scratch database with a unique
     name (C(golive_verify_<random>)), whose exact row count of every table must equal the
     manifest's. The scratch database is always dropped, also when a check fails.
@@ -58,11 +60,16 @@ options:
   jobs:
     description:
       - Parallel pg_restore processes for the test restore.
+      - C(pg_restore --jobs) reads only a seekable file, so a backup compressed with zstd is first
+        decompressed into a temp file beside it (removed afterwards); that needs the free space of
+        the uncompressed archive there.
     type: int
     default: 1
 notes:
   - The connection options are used only by the test restore; the other checks need only the
-    C(pg_restore) tool.
+    C(pg_restore) tool, and C(zstd) for a backup compressed with it.
+  - Backups of earlier versions, whose manifests record pg_dump's own compression (V(3)), are read
+    as they are.
 seealso:
   - module: runbook.golive.pg_backup
   - module: runbook.golive.pg_restore
@@ -79,7 +86,7 @@ EXAMPLES = r"""
 
 - name: Verify it, including a test restore
   runbook.golive.pg_backup_verify:
-    path: "{{ golive_backup.path }}"
+    path: "{{ golive_backup.backup_path }}"
     test_restore: true
   become: true
   become_user: postgres
@@ -123,7 +130,7 @@ backup_path:
   description: The backup checked.
   returned: always
   type: str
-  sample: /var/backups/golive_app/golive_app-20261122T020000Z.dump
+  sample: /var/backups/golive_app/golive_app-20261122T020000Z.dump.zst
 manifest_path:
   description: The manifest it was checked against.
   returned: always
@@ -134,6 +141,14 @@ database:
   returned: always
   type: str
   sample: golive_app
+compression:
+  description:
+    - The compression of the backup, from the manifest (V(3) in manifests of earlier versions, which
+      meant gzip level 3).
+  returned: always
+  type: str
+  sample: zstd:6
+  version_added: 0.2.0
 backup_started_at:
   description: When the backup was started (UTC), from the manifest.
   returned: always

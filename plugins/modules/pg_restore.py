@@ -16,6 +16,9 @@ description:
     which O(database) is empty or half restored.
   - First the backup's checksum is compared with its manifest; a backup that does not match is
     refused, and so is one without a manifest unless O(force=true).
+  - A backup compressed with zstd (the manifest's C(compressor), or without a manifest the file's
+    first bytes) is read through C(zstd -dc), which must be installed; other backups are read by
+    C(pg_restore) as they are.
   - The backup is restored into a new database C(<database>_restore_<UTC stamp>) with the owner,
     encoding, locale, connection limit, settings, privileges and comment of O(database). If that
     fails, the new database is dropped and O(database) was never touched.
@@ -67,6 +70,10 @@ options:
   jobs:
     description:
       - Parallel pg_restore processes.
+      - C(pg_restore --jobs) reads only a seekable file, so a backup compressed with zstd is first
+        decompressed into a temp file beside it (removed afterwards); that needs the free space of
+        the uncompressed archive there. Such an archive, written through a pipe, has no data
+        offsets; see docs/postgresql.md for what parallel restore gains then.
     type: int
     default: 1
   no_owner:
@@ -130,7 +137,7 @@ backup_path:
   description: The backup restored.
   returned: always
   type: str
-  sample: /var/backups/golive_app/golive_app-20261122T020000Z.dump
+  sample: /var/backups/golive_app/golive_app-20261122T020000Z.dump.zst
 manifest_path:
   description: The manifest the checksum was checked against, or null with O(force) and no manifest.
   returned: always

@@ -9,6 +9,7 @@ __metaclass__ = type
 import hashlib
 import json
 import os
+import socket
 import subprocess
 
 import pytest
@@ -67,9 +68,9 @@ def test_safe_name(db, out):
 
 
 def test_base_name_avoids_taken_names():
-    taken = _pg_backup.taken_names(["app-S.dump", "app-S.manifest.json", "app-S-2.dir", "other.txt"])
-    assert taken == {"app-S", "app-S-2"}
-    assert _pg_backup.base_name("app", "S", taken) == "app-S-3"
+    taken = _pg_backup.taken_names(["app-S.dump", "app-S.manifest.json", "app-S-2.dir", "app-S-3.dump.zst", "x.txt"])
+    assert taken == {"app-S", "app-S-2", "app-S-3"}
+    assert _pg_backup.base_name("app", "S", taken) == "app-S-4"
     assert _pg_backup.base_name("app", "T", taken) == "app-T"
 
 
@@ -77,6 +78,7 @@ def test_base_name_avoids_taken_names():
     "path, out",
     [
         ("/b/a-S.dump", "/b/a-S.manifest.json"),
+        ("/b/a-S.dump.zst", "/b/a-S.manifest.json"),
         ("/b/a-S.dir/", "/b/a-S.manifest.json"),
         ("/b/x.bin", "/b/x.bin.manifest.json"),
     ],
@@ -228,7 +230,8 @@ def test_load(tmp_path):
         (dict(jobs=0), "jobs must be at least 1"),
         (dict(keep=0), "keep must be at least 1"),
         (dict(size_estimate_ratio=-1.0), "size_estimate_ratio must not be negative"),
-        (dict(compression="1; rm -rf /"), "is not a pg_dump --compress value"),
+        (dict(compression="1; rm -rf /"), "compression '1; rm -rf /' is not one of zstd:N"),
+        (dict(format="directory", compression="zstd:3"), "compression zstd:3 needs format=custom"),
     ],
 )
 def test_check_params_refuses(params, match):
@@ -238,11 +241,18 @@ def test_check_params_refuses(params, match):
         _pg_backup.check_params(p)
 
 
-@pytest.mark.parametrize("fmt, jobs", [("custom", 1), ("directory", 2)])
-def test_check_params_default_jobs(fmt, jobs):
-    p = dict(format=fmt, jobs=None, keep=None, size_estimate_ratio=0.5, compression="zstd:3")
+@pytest.mark.parametrize("fmt, jobs, compression", [("custom", 1, "zstd:6"), ("directory", 2, "gzip:3")])
+def test_check_params_defaults(fmt, jobs, compression):
+    p = dict(format=fmt, jobs=None, keep=None, size_estimate_ratio=0.5, compression=None)
     _pg_backup.check_params(p)
-    assert p["jobs"] == jobs
+    assert p["jobs"] == jobs and p["compression"] == compression
+
+
+@pytest.mark.parametrize("given, label", [("3", "gzip:3"), ("gzip:1", "gzip:1"), ("ZSTD:3", "zstd:3"), ("0", "none")])
+def test_check_params_records_the_compression_by_its_name(given, label):
+    p = dict(format="custom", jobs=None, keep=None, size_estimate_ratio=0.5, compression=given)
+    _pg_backup.check_params(p)
+    assert p["compression"] == label
 
 
 @pytest.mark.parametrize(
@@ -290,11 +300,16 @@ class FakeSession:
 
 
 class FakeBackupModule:
-    def __init__(self, check_mode):
+    def __init__(self, check_mode, zstd="/usr/bin/zstd"):
         self.check_mode = check_mode
+        self.zstd = zstd
 
     def atomic_move(self, src, dst):
         os.rename(src, dst)
+
+    def get_bin_path(self, name, required=False):
+        assert name == "zstd" and not required
+        return self.zstd
 
 
 class FakeBackupConn:
@@ -304,20 +319,32 @@ class FakeBackupConn:
         return (15, 20)
 
 
+def fake_dump(self, snapshot, path, session, compression):
+    """Backup._dump_custom without pg_dump: the archive's first bytes, named as the real one would be."""
+    assert snapshot == "00000003-0000001B-1"
+    self._counts = session.receive_json()
+    with open(path, "wb") as f:
+        f.write(b"PGDMP")
+    return "ab" * 32, None, 5, []
+
+
+def backup_params(tmp_path, compression):
+    return dict(
+        database="app",
+        backup_dir=str(tmp_path),
+        format="custom",
+        jobs=1,
+        compression=compression,
+        keep=None,
+        size_estimate_ratio=0,
+    )
+
+
 @pytest.mark.parametrize("check_mode", [False, True])
 def test_backup_records_the_xid_snapshot_in_the_dump_transaction(monkeypatch, tmp_path, check_mode):
-    def dump(self, snapshot, path, session):
-        assert snapshot == "00000003-0000001B-1"
-        self._counts = session.receive_json()
-        with open(path, "wb") as f:
-            f.write(b"PGDMP")
-        return "ab" * 32, None, 5, []
-
     monkeypatch.setattr(_pg_backup._pg, "Session", FakeSession)
-    monkeypatch.setattr(_pg_backup.Backup, "_dump_custom", dump)
-    params = dict(database="app", backup_dir=str(tmp_path), format="custom", jobs=1, compression="3", keep=None)
-    params["size_estimate_ratio"] = 0
-    result = _pg_backup.Backup(FakeBackupModule(check_mode), FakeBackupConn(), params).run()
+    monkeypatch.setattr(_pg_backup.Backup, "_dump_custom", fake_dump)
+    result = _pg_backup.Backup(FakeBackupModule(check_mode), FakeBackupConn(), backup_params(tmp_path, "3")).run()
     begin = FakeSession.sent.index("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
     if check_mode:
         assert "xid_snapshot" not in result
@@ -328,3 +355,37 @@ def test_backup_records_the_xid_snapshot_in_the_dump_transaction(monkeypatch, tm
     assert result["xid_snapshot"] == "745:749:746,747" and result["row_counts"] == {"public.t": 3}
     saved = _pg_backup.read_manifest(result["manifest_path"])
     assert saved["xid_snapshot"] == "745:749:746,747" and saved["snapshot"] == "00000003-0000001B-1"
+
+
+@pytest.mark.parametrize(
+    "compression, suffix, label, compressor",
+    [
+        (None, ".dump.zst", "zstd:6", "zstd"),
+        ("zstd:3", ".dump.zst", "zstd:3", "zstd"),
+        ("3", ".dump", "gzip:3", "pg_dump"),
+    ],
+)
+def test_backup_names_and_records_its_compression(monkeypatch, tmp_path, compression, suffix, label, compressor):
+    monkeypatch.setattr(_pg_backup._pg, "Session", FakeSession)
+    monkeypatch.setattr(_pg_backup.Backup, "_dump_custom", fake_dump)
+    result = _pg_backup.Backup(FakeBackupModule(False), FakeBackupConn(), backup_params(tmp_path, compression)).run()
+    assert result["backup_path"].endswith(suffix) and os.path.exists(result["backup_path"])
+    assert result["compression"] == label
+    saved = _pg_backup.read_manifest(result["manifest_path"])
+    name = os.path.basename(result["backup_path"])
+    assert (saved["compression"], saved["compressor"], saved["file"]) == (label, compressor, name)
+    assert _pg_backup.manifest_path_for(result["backup_path"]) == result["manifest_path"]
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_backup_without_zstd_fails_and_names_the_fix(monkeypatch, tmp_path, check_mode):
+    monkeypatch.setattr(_pg_backup._pg, "Session", FakeSession)
+    with pytest.raises(GoliveError) as info:
+        _pg_backup.Backup(
+            FakeBackupModule(check_mode, zstd=None), FakeBackupConn(), backup_params(tmp_path, None)
+        ).run()
+    assert str(info.value) == (
+        "compression zstd:6 needs the zstd tool, which is not installed on %s (not on the PATH); install it "
+        "(apt-get install zstd), or set compression: gzip:3 (pg_dump's own gzip: larger backups)" % socket.gethostname()
+    )
+    assert os.listdir(str(tmp_path)) == []

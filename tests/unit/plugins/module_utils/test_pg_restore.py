@@ -6,6 +6,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 import pytest
 
 from ansible_collections.runbook.golive.plugins.module_utils import _pg_restore, _pg_verify
@@ -159,15 +161,27 @@ def test_scratch_create_and_drop_sql():
 
 
 @pytest.mark.parametrize(
-    "stderr, match",
+    "tool, stderr, match",
     [
-        ("pg_restore: error: could not read from input file: end of file", "full read failed .* truncated"),
-        ("pg_restore: error: unsupported version (1.16) in file header", "pg_restore is older than the pg_dump"),
+        (
+            "/usr/bin/pg_restore",
+            "pg_restore: error: could not read from input file: end of file",
+            r"full read failed \(pg_restore: error: could not read .*\); the archive is damaged or truncated",
+        ),
+        (
+            "/usr/bin/pg_restore",
+            "pg_restore: error: unsupported version (1.16) in file header",
+            "pg_restore is older than the pg_dump",
+        ),
+        (
+            "/usr/bin/zstd",
+            "ar/b/x.dump.zst : Decoding error (36) : Data corruption detected \n",
+            r"full read failed \(zstd: ar/b/x.dump.zst : Decoding error \(36\) : Data corruption detected\); the",
+        ),
     ],
 )
-def test_full_read_problem(stderr, match):
-    msg = _pg_verify.full_read_problem("/b/x.dump", stderr)
+def test_full_read_problem(tool, stderr, match):
+    err = GoliveError("full read failed", cmd=[tool, "-q"], stderr=stderr, rc=1)
+    msg = _pg_verify.full_read_problem("/b/x.dump", err)
     assert msg.startswith("backup /b/x.dump: ")
-    import re
-
-    assert re.search(match, msg)
+    assert re.search(match, msg), msg
