@@ -11,7 +11,7 @@ make --no-print-directory lab-up || exit 1
 # What status.yml says, without Ansible's task banners.
 status() {
   local out
-  out=$(ansible-playbook playbooks/status.yml) || { printf '%s\n' "$out"; echo "demo: playbooks/status.yml failed" >&2; exit 1; }
+  out=$(ansible-playbook -i inventories/lab playbooks/status.yml) || { printf '%s\n' "$out"; echo "demo: playbooks/status.yml failed" >&2; exit 1; }
   # Each message and the lines it continues on, without YAML's block markers.
   awk '/^ +msg:/ {on=1; sub(/^ +msg: */, ""); if ($0 != "" && $0 != "|-") print; next}
        /^[^ ]/ || /^$/ {on=0}
@@ -22,12 +22,12 @@ say "What runs now"
 status
 
 say "Go-live v1.1.0: backup, verify the backup, migrate once, roll out host by host, verify"
-ansible-playbook playbooks/golive.yml -e golive_version=v1.1.0 || { echo "demo: the go-live of v1.1.0 failed" >&2; exit 1; }
+ansible-playbook -i inventories/lab playbooks/golive.yml -e golive_version=v1.1.0 || { echo "demo: the go-live of v1.1.0 failed" >&2; exit 1; }
 
 say "Go-live v1.2.0: its /health answers 500, so the go-live must roll back by itself"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if ansible-playbook playbooks/golive.yml -e golive_version=v1.2.0 2>&1 | tee "$log"; then
+if ansible-playbook -i inventories/lab playbooks/golive.yml -e golive_version=v1.2.0 2>&1 | tee "$log"; then
   echo "demo: v1.2.0 went live, but it should have been rolled back" >&2
   exit 1
 fi

@@ -88,6 +88,8 @@ def record_in_table(release_id):
         (["-e", "golive_version=v1.1.0", "-e", json.dumps({"golive_owner": "alice\nmallory"})], "golive_owner"),
         (["-e", "golive_version=v1.1.0", "-e", "deploy_health_timeout=soon"], "deploy_health_timeout must be a whole"),
         (["-e", "golive_version=v1.1.0", "-e", "verify_lb_url=file:///etc/passwd"], "verify_lb_url must be an http"),
+        # An inventory without the app group (a forgotten -i) would match no host and exit 0.
+        (["-e", "golive_version=v1.1.0", "-e", "golive_app_group_name=web"], "has no hosts in the group 'web'"),
     ],
 )
 def test_bad_inputs_are_refused_before_anything_changes(extra, says):
