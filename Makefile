@@ -21,7 +21,7 @@ lint: setup ## ansible-lint (production profile), ruff, yamllint, shellcheck
 	ruff check .
 	ruff format --check .
 	yamllint -s .
-	shellcheck -x .ci/run lab/docker.sh lab/scripts/*.sh lab/compose/*.sh lab/compose/images/runtime/*.sh scripts/*.sh tests/bench/*.sh
+	shellcheck -x .ci/run lab/docker.sh lab/scripts/*.sh lab/sample-django/*.sh lab/compose/*.sh lab/compose/images/runtime/*.sh scripts/*.sh tests/bench/*.sh
 
 sanity: setup ## ansible-test sanity, offline
 	@scripts/sanity.sh

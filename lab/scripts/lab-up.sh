@@ -33,6 +33,8 @@ chmod 0600 "$LAB_STATE/db_password"
 
 image=$("$LAB_DIR/scripts/build-images.sh")
 "$LAB_DIR/scripts/make-sample-repo.sh" >/dev/null
+# The second sample app (Django), set up and released by tests/e2e/test_shop.py.
+"$LAB_DIR/scripts/make-sample-repo.sh" sample-django >/dev/null
 
 if ! docker network inspect "$LAB_NET" >/dev/null 2>&1; then
   log "creating network $LAB_NET"
@@ -56,7 +58,8 @@ for host in "${LAB_HOSTS[@]}"; do
   fi
   fresh=1
   ports=()
-  [ "$host" = lb1 ] && ports=(-p "127.0.0.1:$LAB_LB_PORT:80")
+  # 80: golive-app; 81: golive-shop, the second sample app (inventories/lab-shop).
+  [ "$host" = lb1 ] && ports=(-p "127.0.0.1:$LAB_LB_PORT:80" -p "127.0.0.1:$LAB_SHOP_PORT:81")
   log "starting $name"
   docker run -d --name "$name" --hostname "$host" \
     --network "$LAB_NET" --network-alias "$host" \

@@ -9,6 +9,7 @@ LAB_NET=golive-lab
 LAB_PREFIX=golive-lab
 LAB_HOSTS=(db1 app1 app2 lb1)
 LAB_LB_PORT=${LAB_LB_PORT:-18080}
+LAB_SHOP_PORT=${LAB_SHOP_PORT:-18081}
 LAB_IMAGE_REPO=golive-lab
 # systemd as PID 1 without --privileged (which fails on these machines).
 LAB_SYSTEMD_FLAGS=(

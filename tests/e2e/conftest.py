@@ -188,11 +188,14 @@ def tag_sha(tag):
 class Traffic:
     """Clients sending GET and POST through lb1 on keep-alive connections until stopped."""
 
-    def __init__(self, clients=4, max_seconds=600):
+    def __init__(self, clients=4, max_seconds=600, lb=LB, post="/items", body=None, created_key="name"):
+        self.lb, self.post, self.created_key = lb, post, created_key
+        # The JSON body of the n-th client's i-th POST (the app's own "create" request).
+        self.body = body or (lambda tag, n, i: {"name": "traffic-%s-%d-%d" % (tag, n, i)})
         self.stop = threading.Event()
         self.sent = 0
         self.failures = []
-        # The names of the items the app said it created (201): what users wrote.
+        # What the app said it created (201, the answer's created_key): what users wrote.
         self.created = []
         self.tag = os.urandom(3).hex()
         # Requests sent again after a reused keep-alive connection closed without an answer.
@@ -225,26 +228,24 @@ class Traffic:
 
     def run(self, n):
         deadline = time.monotonic() + self.max_seconds
-        conn = http.client.HTTPConnection(*LB, timeout=30)
+        conn = http.client.HTTPConnection(*self.lb, timeout=30)
         i = 0
         while not self.stop.is_set() and time.monotonic() < deadline:
             i += 1
             method, path, body = (
-                ("POST", "/items", json.dumps({"name": "traffic-%s-%d-%d" % (self.tag, n, i)}))
-                if i % 4 == 0
-                else ("GET", "/health", None)
+                ("POST", self.post, json.dumps(self.body(self.tag, n, i))) if i % 4 == 0 else ("GET", "/health", None)
             )
             try:
                 resp, answer = self.send(conn, method, path, body)
                 ok = resp.status < 500
                 if method == "POST" and resp.status == 201:
                     with self.lock:
-                        self.created.append(json.loads(answer)["name"])
+                        self.created.append(json.loads(answer)[self.created_key])
                 err = "%s %s -> %d" % (method, path, resp.status)
             except (OSError, http.client.HTTPException) as exc:
                 ok, err = False, "%s %s -> %r" % (method, path, exc)
                 conn.close()
-                conn = http.client.HTTPConnection(*LB, timeout=30)
+                conn = http.client.HTTPConnection(*self.lb, timeout=30)
             with self.lock:
                 self.sent += 1
                 if not ok:
