@@ -31,13 +31,14 @@ def sh(*argv, check=True):
     return proc
 
 
-def playbook(name, *extra, env=None):
-    """Run a playbook of the collection against the lab; returns the CompletedProcess."""
+def playbook(name, *extra, env=None, inventory="lab"):
+    """Run a playbook of the collection against the lab (inventories/<inventory>); returns the
+    CompletedProcess."""
     import os
 
     start = time.monotonic()
     proc = subprocess.run(
-        ["ansible-playbook", "-i", str(ROOT / "inventories/lab"), str(ROOT / "playbooks" / name), *extra],
+        ["ansible-playbook", "-i", str(ROOT / "inventories" / inventory), str(ROOT / "playbooks" / name), *extra],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -26,6 +26,7 @@ from .conftest import (
     ROOT,
     Traffic,
     dexec,
+    playbook,
     psql,
     table_fingerprints,
 )
@@ -38,19 +39,8 @@ SHOP_REPO = ROOT / ".lab" / "sample-django"
 RELEASE_LOG = "/var/lib/runbook-golive/golive-shop.releases.jsonl"
 
 
-def shop(playbook, *extra):
-    start = time.monotonic()
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", str(ROOT / "inventories/lab-shop"), str(ROOT / "playbooks" / playbook), *extra],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    print("shop %s %s: rc=%d in %.1fs" % (playbook, " ".join(extra), proc.returncode, time.monotonic() - start))
-    proc.output = proc.stdout + proc.stderr
-    proc.flat = " ".join(proc.output.split())
-    return proc
+def shop(name, *extra):
+    return playbook(name, *extra, inventory="lab-shop")
 
 
 def recap(output):
