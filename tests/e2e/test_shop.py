@@ -77,7 +77,7 @@ def assert_shop_fleet(version):
     for host in APP_HOSTS:
         states = dexec(host, "systemctl", "is-active", *SHOP_UNITS, check=False).stdout.split()
         assert states == ["active"] * len(SHOP_UNITS), (host, states)
-    seen = {(status, body.get("version")) for status, body in (shop_get("/health") for _ in range(6))}
+    seen = {(status, body.get("version")) for status, body in (shop_get("/health") for _sample in range(6))}
     assert seen == {(200, version)}
 
 
