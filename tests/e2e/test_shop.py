@@ -190,7 +190,7 @@ def test_v110_goes_live_under_traffic_proven_by_its_processes(golive_app_untouch
     record = shop_record()
     assert record["decision"] == "go"
     assert record["health"]["proof"] == "main process of every unit started in the release"
-    assert "Refuse a unit that does not run the new release" in run.output
+    assert "Refuse a unit whose process did not start in the new release" in run.output
     columns = psql("SELECT column_name FROM information_schema.columns WHERE table_name = 'orders'", db=SHOP_DB)
     assert "gift_message" in columns.split()
 
