@@ -118,8 +118,8 @@ def assert_settled():
     assert pool_out() == []
 
 
-def lb_get(path="/health"):
-    conn = http.client.HTTPConnection(*LB, timeout=10)
+def lb_get(path="/health", lb=LB):
+    conn = http.client.HTTPConnection(*lb, timeout=10)
     try:
         conn.request("GET", path, headers={"X-Golive-Bypass": "1"})
         resp = conn.getresponse()
@@ -182,8 +182,8 @@ def release_log(n=1):
     return [json.loads(x) for x in lines[-n:]] if lines else []
 
 
-def tag_sha(tag):
-    return sh("git", "-C", str(REPO), "rev-parse", "%s^{commit}" % tag).stdout.strip()
+def tag_sha(tag, repo=REPO):
+    return sh("git", "-C", str(repo), "rev-parse", "%s^{commit}" % tag).stdout.strip()
 
 
 class Traffic:

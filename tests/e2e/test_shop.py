@@ -16,7 +16,6 @@ __metaclass__ = type
 
 import json
 import re
-import subprocess
 import time
 
 import pytest
@@ -26,9 +25,11 @@ from .conftest import (
     ROOT,
     Traffic,
     dexec,
+    lb_get,
     playbook,
     psql,
     table_fingerprints,
+    tag_sha,
 )
 
 SHOP_LB = ("127.0.0.1", 18081)
@@ -60,15 +61,8 @@ def shop_versions():
 
 
 def shop_get(path):
-    import http.client
-
-    conn = http.client.HTTPConnection(*SHOP_LB, timeout=10)
-    try:
-        conn.request("GET", path, headers={"X-Golive-Bypass": "1"})
-        resp = conn.getresponse()
-        return resp.status, json.loads(resp.read() or b"null")
-    finally:
-        conn.close()
+    status, body = lb_get(path, lb=SHOP_LB)
+    return status, json.loads(body or "null")
 
 
 def assert_shop_fleet(version):
@@ -160,19 +154,17 @@ def test_first_go_live_onto_hosts_without_a_release(golive_app_untouched):
     assert_shop_fleet("v1.0.0")
     worker_runs("v1.0.0")
     record = shop_record()
-    assert (record["decision"], record["version"], record["commit"]) == ("go", "v1.0.0", tag_sha_of("v1.0.0"))
+    assert (record["decision"], record["version"], record["commit"]) == (
+        "go",
+        "v1.0.0",
+        tag_sha("v1.0.0", repo=SHOP_REPO),
+    )
     assert record["health"]["proof"] == "version in /health (version)"
     assert record.get("previous_version") in ("", None)
     # Static files collected into the release, which the app cannot change.
     release = dexec("app1", "readlink", "-f", SHOP_ROOT + "/current").stdout.strip()
     assert dexec("app1", "test", "-d", release + "/static/admin").returncode == 0
     assert dexec("app1", "runuser", "-u", "golive-shop", "--", "touch", release + "/x", check=False).returncode != 0
-
-
-def tag_sha_of(tag):
-    return subprocess.run(
-        ["git", "-C", str(SHOP_REPO), "rev-parse", "%s^{commit}" % tag], capture_output=True, text=True, check=True
-    ).stdout.strip()
 
 
 def test_v110_goes_live_under_traffic_proven_by_its_processes(golive_app_untouched):
@@ -195,34 +187,30 @@ def test_v110_goes_live_under_traffic_proven_by_its_processes(golive_app_untouch
     assert "gift_message" in columns.split()
 
 
-def test_v120_half_applied_migration_is_undone_under_traffic(golive_app_untouched):
+def rolled_back_under_traffic(version, phase):
+    """Go live with ``version`` under traffic, expecting it to fail at ``phase``: every host, worker
+    included, back on v1.1.0 with 0 failed requests, the schema and every table but orders and jobs
+    as before, and every order users placed kept. Returns the record."""
     before = table_fingerprints(SHOP_DB)
     with order_traffic() as traffic:
-        run = shop("golive.yml", "-e", "golive_version=v1.2.0")
+        run = shop("golive.yml", "-e", "golive_version=%s" % version)
         time.sleep(2)
     assert run.returncode != 0
-    assert "failed at migrate" in run.flat, run.output[-4000:]
+    assert "failed at %s" % phase in run.flat, run.output[-4000:]
     assert traffic.failures == [], traffic.failures[:20]
     assert_shop_fleet("v1.1.0")
     worker_runs("v1.1.0")
-    # The column v1.2.0's migration committed before it failed is gone; nothing else moved.
     assert_shop_schema_kept(before)
     assert_orders_kept(traffic)
-    record = shop_record()
+    return shop_record()
+
+
+def test_v120_half_applied_migration_is_undone_under_traffic(golive_app_untouched):
+    # The column v1.2.0's migration committed before it failed is gone; nothing else moved.
+    record = rolled_back_under_traffic("v1.2.0", "migrate")
     assert (record["decision"], record["version"]) == ("rollback", "v1.2.0")
     assert record["extra"]["rollback_verified"] is True
 
 
 def test_v130_health_500_is_rolled_back_with_its_migration(golive_app_untouched):
-    before = table_fingerprints(SHOP_DB)
-    with order_traffic() as traffic:
-        run = shop("golive.yml", "-e", "golive_version=v1.3.0")
-        time.sleep(2)
-    assert run.returncode != 0
-    assert "failed at deploy" in run.flat, run.output[-4000:]
-    assert traffic.failures == [], traffic.failures[:20]
-    assert_shop_fleet("v1.1.0")
-    worker_runs("v1.1.0")
-    assert_shop_schema_kept(before)
-    assert_orders_kept(traffic)
-    assert shop_record()["decision"] == "rollback"
+    assert rolled_back_under_traffic("v1.3.0", "deploy")["decision"] == "rollback"
