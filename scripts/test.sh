@@ -40,11 +40,11 @@ trap cleanup EXIT
 stage lint make --no-print-directory lint
 stage sanity make --no-print-directory sanity
 stage units make --no-print-directory units
-# A fresh lab: containers left by an earlier run (stopped, or at another
-# release) would not be the v1.0.0 lab the end-to-end go-lives start from.
-# lab-down keeps the cached images, so this costs the bootstrap only.
-make --no-print-directory lab-down >/dev/null 2>&1 || true
-if stage lab-up make --no-print-directory lab-up; then
+# A fresh lab: containers left by an earlier run (running, or stopped on the
+# disk of an engine that is not running yet) would not be the v1.0.0 lab the
+# end-to-end go-lives start from. lab-down keeps the cached images, so this
+# costs the bootstrap only.
+if stage lab-up make --no-print-directory lab-down lab-up; then
   # The end-to-end go-lives start from the lab as lab-up leaves it (v1.0.0).
   stage e2e make --no-print-directory e2e
   stage integration make --no-print-directory integration
