@@ -26,11 +26,38 @@ description:
     refused...), the task warns, returns RV(table_error) and V(false) for V(table) in RV(written),
     and still succeeds, unless O(table_required) is set. Running the same task again
     copies the record into the table and does not append it to the file twice.
-  - A release log never holds secrets. A key anywhere in the record whose name looks
-    secret (password, token, key, secret, credential, authorization, cookie...) or a
-    value that looks like one (a password in a URL, C(password=...), C(token=...))
-    fails the task before anything is written. Ansible's own C(invocation) key of a
-    registered result is dropped.
+  - With O(state=verify), reads the file and, with O(database), the table, recomputes the hash
+    chain of each environment and returns RV(chain_ok) and RV(problems), each naming the copy,
+    the line or row id, the release and what happened (edited, deleted, reordered, missing from
+    one copy, different in the two copies). It changes nothing.
+  - B(Hash chain.) Each record appended carries C(prev_sha256), the sha256 of the record before
+    it of the same O(environment), and C(seq), its number in that environment (1 for the first).
+    The first record of an environment carries C(prev_sha256) of 64 zeros.
+  - The sha256 of a record is that of its canonical JSON, which is also its line in the file
+    without the newline, in UTF-8 - keys sorted, no spaces (separators C(,) and C(:)), every
+    non-ASCII character as a C(\uXXXX) escape (Python's C(json.dumps(record, sort_keys=True,
+    separators=(",", ":")))). In the file, the line's bytes as stored are hashed; in the table,
+    the C(record) column serialised the same way. A record goes to the table exactly as it is in
+    the file, so both copies chain alike.
+  - Records written before chaining (without C(prev_sha256)) stay valid; the first chained record
+    of an environment chains to the last of them, and O(state=verify) reports them as not chained
+    (written before chaining), not as tampering.
+  - Appending holds an exclusive C(flock) on the file while it reads the log, appends and copies
+    the record into the table, so two writers never chain to the same record. Without O(path),
+    the insert into the table takes an advisory lock and inserts only while the record it chains
+    to is still the environment's last, else it reads the table again.
+  - What the chain cannot do. Whoever can rewrite the file (or drop the table's trigger) can
+    recompute every hash after a change. Keep the two copies apart (the table is append-only,
+    see O(database)), compare them with O(state=verify), and keep RV(heads) somewhere else (a
+    notification, a ticket) to notice a rewritten tail. A deleted last record leaves no trace in
+    its own copy; only the other copy, or a kept head, shows it.
+  - A release log never holds secrets. The value of a key anywhere in the record whose name
+    looks secret (password, token, key, secret, credential, authorization, cookie...) is
+    replaced by C(********) (a phase of O(phases) with such a name is left out), and so is
+    the secret part of a text that looks like one (C(https://user:********@host/),
+    C(password=********), C(token=********), and a JSON C("token") value). The record is written
+    all the same, RV(redacted) lists the paths replaced and the task warns. Ansible's own
+    C(invocation) key of a registered result is dropped.
 author:
   - runbook.golive maintainers (@runbook-golive)
 extends_documentation_fragment:
@@ -48,15 +75,16 @@ attributes:
 options:
   state:
     description:
-      - V(present) appends a record, V(query) reads the log.
+      - V(present) appends a record, V(query) reads the log, V(verify) checks its hash chain.
     type: str
-    choices: [present, query]
+    choices: [present, query, verify]
     default: present
   path:
     description:
       - The JSON Lines file, for example V(/var/log/golive/releases.jsonl).
       - Its directory is created with mode V(0750) when missing.
       - With O(state=query), the log is read from this file when it is given, else from O(table).
+      - With O(state=verify), this file is verified, and O(table) too with O(database).
       - At least one of O(path) and O(database) is required.
     type: path
   database:
@@ -69,11 +97,32 @@ options:
         does not allow every O(decision) of today, gets that constraint replaced (in the
         transaction of the insert, once). The role connecting must own the table for that;
         else the old constraint stays and refuses a record of a new decision.
+      - B(The table is append-only.) When the module creates the table, or finds one without them
+        (a table of an earlier version), it adds, in the insert's transaction, a function
+        C(<table>_append_only) in the table's schema and two triggers that call it and refuse
+        with an error, C(golive_append_only) (C(BEFORE UPDATE OR DELETE), for each row) and
+        C(golive_no_truncate) (C(BEFORE TRUNCATE)). This holds for the table's owner too, until
+        the owner drops or disables the triggers. Adding them takes the table's owner; another
+        role leaves the table as it is (a PostgreSQL warning says so) and
+        O(state=verify) warns that it is not append-only.
+      - B(Retention is archiving), never editing - a DBA, with a role allowed to disable the triggers
+        (the owner), copies the old rows to an archive table or file and only then removes them
+        with C(ALTER TABLE ... DISABLE TRIGGER golive_append_only), C(DELETE), C(ENABLE TRIGGER),
+        in one transaction. The remaining rows still chain; O(state=verify) then reports the
+        first remaining record of each environment as chaining to a record that is missing.
+      - B(Grants.) The role that writes needs, once the table exists, no more than C(INSERT) and
+        C(SELECT) on the table and C(USAGE) on its sequence (C(GRANT INSERT, SELECT ON
+        golive_releases TO app; GRANT USAGE ON SEQUENCE golive_releases_id_seq TO app)); it should
+        not own the table, so that it cannot drop the triggers. The first run, which creates the
+        table, its function and triggers, needs C(CREATE) on the schema; create the table with an
+        owner role once (run the module as that role), then grant the writer.
     type: str
   table_required:
     description:
       - With O(path) and O(database), whether a failure to write the record to O(table)
         fails the task. The file has the record either way, it is written first.
+      - With O(state=verify), whether a failure to read O(table) fails the task; else the file
+        alone is verified, with a warning.
       - With V(false), such a failure is a warning and RV(table_error) says what happened.
       - Without O(path), a failure to write to the table always fails the task.
     type: bool
@@ -97,6 +146,7 @@ options:
     description:
       - The environment, for example V(production). Required with O(state=present).
       - With O(state=query), only records of this environment are returned.
+      - With O(state=verify), only the chain of this environment is verified.
     type: str
   version:
     description:
@@ -252,6 +302,21 @@ EXAMPLES = r"""
 - name: Show it
   ansible.builtin.debug:
     msg: "{{ golive_log.current.production.version }}"
+
+- name: Verify the release log, the file and the table
+  runbook.golive.release_log:
+    state: verify
+    path: /var/log/golive/releases.jsonl
+    database: golive_app
+    host: 127.0.0.1
+    user: golive_app
+    password: "{{ golive_db_password }}"
+  register: golive_chain
+
+- name: Fail on a broken chain
+  ansible.builtin.assert:
+    that: golive_chain.chain_ok
+    fail_msg: "{{ golive_chain.problems | map(attribute='msg') | list }}"
 """
 
 RETURN = r"""
@@ -263,6 +328,8 @@ record:
   type: dict
   sample:
     schema: 1
+    seq: 12
+    prev_sha256: 9b1f0c5e2f3d4a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d
     release_id: 2026-11-22T02-00-v1.4.2
     environment: production
     phase: final
@@ -289,13 +356,118 @@ table_error:
   description:
     - Why the record could not be read from or written to O(table), when O(path) holds it
       and O(table_required) is V(false); null when the table step worked or there is no O(database).
+    - With O(state=verify), why the table could not be read (then only the file was verified).
     - The message names the cause (the host does not resolve, nothing answers, the password
       is wrong...), never a password.
-  returned: when state is present
+  returned: when state is present or verify
   type: str
   sample: >-
     release log table golive_releases: look it up: the host name db.example does not resolve on
     the target; check the host option
+redacted:
+  description:
+    - Paths in the record (V(notes), V(extra.db.password), V(smoke.checks.0.url)...) whose value
+      looked like a secret and was replaced, wholly or in part, by C(********).
+  returned: when state is present
+  type: list
+  elements: str
+  sample: [smoke.checks.0.url]
+chain_ok:
+  description:
+    - With O(state=verify), whether every copy read chains without a problem and, with both,
+      the two copies agree. Records written before chaining do not make it false.
+  returned: when state is verify
+  type: bool
+  sample: true
+problems:
+  description:
+    - With O(state=verify), each problem found, in the order of the copies (file, then table)
+      and of the records.
+  returned: when state is verify
+  type: list
+  elements: dict
+  contains:
+    copy:
+      description: The copy with the problem, V(file) or V(table).
+      type: str
+    location:
+      description: The copy and the place, C(file <path> line <n>) or C(table <table> id <n>).
+      type: str
+    line:
+      description: The line of the file, or null.
+      type: int
+    id:
+      description: The row id in the table, or null.
+      type: int
+    release_id:
+      description: The release of the record concerned.
+      type: str
+    environment:
+      description: Its environment.
+      type: str
+    kind:
+      description:
+        - V(edited) (a record hashes other than what the next record chained), V(deleted) (a
+          record chains to one that is gone), V(reordered) (a record chains to one that is not
+          the one before it), V(broken) (a break that is either of the first two), V(unchained)
+          (a record without C(prev_sha256) after chained ones), V(missing) (a record in one copy
+          only), V(differs) (a record different in the two copies), V(unreadable) (a line of
+          the file that is not JSON).
+      type: str
+    msg:
+      description: What happened, for a person.
+      type: str
+  sample:
+    - copy: file
+      location: file /var/lib/runbook-golive/releases.jsonl line 7
+      line: 7
+      id: null
+      release_id: lab-2026-11-23-v1.2.0
+      environment: lab
+      kind: edited
+      msg: >-
+        file /var/lib/runbook-golive/releases.jsonl line 7 (release lab-2026-11-23-v1.2.0 (go, final)):
+        edited after it was written: the next record (line 8) chained sha256 5c1e..., this record now hashes 0d7a...
+unchained:
+  description: With O(state=verify), per copy and environment, the records written before chaining.
+  returned: when state is verify
+  type: list
+  elements: str
+  sample:
+    - >-
+      file /var/lib/runbook-golive/releases.jsonl: 4 records of environment lab (line 1 to line 4)
+      not chained (written before chaining)
+record_count:
+  description: With O(state=verify), how many records the file holds (the table without O(path)).
+  returned: when state is verify
+  type: int
+  sample: 12
+environments:
+  description: With O(state=verify), the environments of those records.
+  returned: when state is verify
+  type: list
+  elements: str
+  sample: [production, staging]
+heads:
+  description:
+    - With O(state=verify), per environment, the sha256 of its last record, its release id and
+      the number of records. Kept elsewhere, it shows a later rewrite of the log.
+  returned: when state is verify
+  type: dict
+  sample: {"production": {"sha256": "5c1e...", "release_id": "2026-11-22T02-00-v1.4.2", "records": 12}}
+checked:
+  description: With O(state=verify), the copies verified, V(file) and/or V(table).
+  returned: when state is verify
+  type: list
+  elements: str
+  sample: [file, table]
+table_protected:
+  description:
+    - With O(state=verify) and O(database), whether the table's append-only triggers are there
+      and enabled; null without a table (or when it could not be read).
+  returned: when state is verify
+  type: bool
+  sample: true
 source:
   description: Where the query read the log, V(file) or V(table).
   returned: when state is query
@@ -337,7 +509,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             _pg.PG_ARGUMENT_SPEC,
-            state=dict(type="str", choices=["present", "query"], default="present"),
+            state=dict(type="str", choices=["present", "query", "verify"], default="present"),
             path=dict(type="path"),
             database=dict(type="str"),
             table=dict(type="str", default="golive_releases"),

@@ -7,7 +7,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import fcntl
+import hashlib
 import json
+import multiprocessing
 
 import pytest
 
@@ -139,47 +142,99 @@ def test_every_decision_is_accepted(decision):
     assert _release_log.build(params(decision=decision), now=NOW)["decision"] == decision
 
 
-# -- nothing secret is ever stored ------------------------------------------
+# -- nothing secret is ever stored: redacted, the record kept -----------------
 
 
 @pytest.mark.parametrize(
-    "kwargs, where",
+    "kwargs, where, field, expected",
     [
-        (dict(extra={"db_password": "x"}), "extra.db_password"),
-        (dict(extra={"apiKey": "x"}), "extra.apiKey"),
-        (dict(extra={"API-KEY": "x"}), "extra.API-KEY"),
-        (dict(extra={"slack_webhook_token": "x"}), "extra.slack_webhook_token"),
-        (dict(extra={"secret": "x"}), "extra.secret"),
-        (dict(extra={"deploy": {"credentials": {"user": "a"}}}), "extra.deploy.credentials"),
-        (dict(smoke={"checks": [{"headers": {"Authorization": "Bearer x"}}]}), "smoke.checks.0.headers.Authorization"),
-        (dict(health={"cookie": "sid=1"}), "health.cookie"),
-        (dict(phases={"token_refresh": 1}), "phases.token_refresh"),
-        (dict(extra={"PGPASSWORD": "x"}), "extra.PGPASSWORD"),
-        (dict(extra={"private_key": "x"}), "extra.private_key"),
-        (dict(extra={"sshPrivateKey": "x"}), "extra.sshPrivateKey"),
+        (dict(extra={"db_password": "x"}), "extra.db_password", "extra", {"db_password": "********"}),
+        (dict(extra={"apiKey": "x"}), "extra.apiKey", "extra", {"apiKey": "********"}),
+        (dict(extra={"API-KEY": "x"}), "extra.API-KEY", "extra", {"API-KEY": "********"}),
+        (dict(extra={"slack_webhook_token": "x"}), "extra.slack_webhook_token", "extra", None),
+        (
+            dict(extra={"secret": "x", "ticket": "OPS-1"}),
+            "extra.secret",
+            "extra",
+            {"secret": "********", "ticket": "OPS-1"},
+        ),
+        (
+            dict(extra={"deploy": {"credentials": {"user": "a"}, "host": "h"}}),
+            "extra.deploy.credentials",
+            "extra",
+            {"deploy": {"credentials": "********", "host": "h"}},
+        ),
+        (
+            dict(smoke={"checks": [{"headers": {"Authorization": "Bearer x"}, "status": 200}]}),
+            "smoke.checks.0.headers.Authorization",
+            "smoke",
+            {"checks": [{"headers": {"Authorization": "********"}, "status": 200}]},
+        ),
+        (dict(health={"cookie": "sid=1"}), "health.cookie", "health", {"cookie": "********"}),
+        (dict(extra={"PGPASSWORD": "x"}), "extra.PGPASSWORD", "extra", None),
+        (dict(extra={"private_key": "x"}), "extra.private_key", "extra", None),
+        (dict(extra={"sshPrivateKey": "x"}), "extra.sshPrivateKey", "extra", None),
     ],
 )
-def test_secret_looking_keys_are_refused(kwargs, where):
-    with pytest.raises(GoliveError) as info:
-        _release_log.build(params(**kwargs), now=NOW)
-    msg = str(info.value)
-    assert "%s looks like a secret" % where in msg
-    assert "never holds secrets" in msg
+def test_secret_looking_keys_are_redacted_and_the_record_kept(kwargs, where, field, expected):
+    redacted = []
+    rec = _release_log.build(params(**kwargs), now=NOW, redacted=redacted)
+    assert redacted == [where]
+    if expected is not None:
+        assert rec[field] == expected
+    assert '"x"' not in _release_log.dumps(rec) and "Bearer" not in _release_log.dumps(rec)
+    assert rec["release_id"] == "r1" and rec["version"] == "v1.4.2"
+
+
+def test_a_phase_whose_name_looks_secret_is_left_out():
+    redacted = []
+    rec = _release_log.build(params(phases={"token_refresh": 1, "deploy": 2}), now=NOW, redacted=redacted)
+    assert rec["phases"] == {"deploy": 2.0} and redacted == ["phases.token_refresh"]
 
 
 @pytest.mark.parametrize(
-    "kwargs, where",
+    "kwargs, where, field, text",
     [
-        (dict(notes="restored from postgresql://app:s3cret@db1/app"), "notes"),
-        (dict(backup_id="s3://bucket/x?token=abc"), "backup_id"),
-        (dict(extra={"dsn": "host=db password=s3cret"}), "extra.dsn"),
-        (dict(smoke={"checks": [{"body": '{"token": "eyJhbGci"}'}]}), "smoke.checks.0.body"),
-        (dict(hosts=["https://u:p@host"]), "hosts.0"),
+        (
+            dict(notes="restored from postgresql://app:s3cret@db1/app"),
+            "notes",
+            "notes",
+            "restored from postgresql://app:********@db1/app",
+        ),
+        (
+            dict(backup_id="s3://bucket/x?token=abc&part=2"),
+            "backup_id",
+            "backup_id",
+            "s3://bucket/x?token=********&part=2",
+        ),
+        (
+            dict(extra={"dsn": "host=db password=s3cret port=5432"}),
+            "extra.dsn",
+            "extra",
+            {"dsn": "host=db password=******** port=5432"},
+        ),
+        (
+            dict(smoke={"checks": [{"body": '{"token": "eyJhbGci", "ok": true}'}]}),
+            "smoke.checks.0.body",
+            "smoke",
+            {"checks": [{"body": '{"token": "********", "ok": true}'}]},
+        ),
+        (dict(hosts=["https://u:p@host/"]), "hosts.0", "hosts", ["https://u:********@host/"]),
+        (
+            dict(smoke={"failures": ["GET https://app/api?x=1&TOKEN=abc123 answered 502"]}),
+            "smoke.failures.0",
+            "smoke",
+            {"failures": ["GET https://app/api?x=1&TOKEN=******** answered 502"]},
+        ),
     ],
 )
-def test_secret_looking_values_are_refused(kwargs, where):
-    with pytest.raises(GoliveError, match="%s holds what looks like a secret" % where.replace(".", r"\.")):
-        _release_log.build(params(**kwargs), now=NOW)
+def test_secret_looking_values_are_redacted_in_place(kwargs, where, field, text):
+    redacted = []
+    rec = _release_log.build(params(**kwargs), now=NOW, redacted=redacted)
+    assert redacted == [where]
+    assert rec[field] == text
+    for secret in ("s3cret", "abc", "eyJhbGci", "u:p@"):
+        assert secret not in _release_log.dumps(rec)
 
 
 @pytest.mark.parametrize(
@@ -396,8 +451,9 @@ class FakeModule:
 class FakeConnection:
     """The psql seam: answers the exists/find/read queries and records inserts."""
 
-    def __init__(self, exists=True, logged=None, records=()):
+    def __init__(self, exists=True, logged=None, records=(), protected=True):
         self.exists = exists
+        self.protected = protected
         self.logged = logged
         self.records = list(records)
         self.scripts = []
@@ -409,10 +465,12 @@ class FakeConnection:
         return False
 
     def psql_json(self, database, sql, what):
+        if "pg_trigger" in sql:
+            return self.protected
         if "to_regclass" in sql:
             return self.exists
         if "json_agg" in sql:
-            return self.records
+            return [dict(id=i + 1, record=r) for i, r in enumerate(self.records)]
         return self.logged
 
     def psql(self, database, sql, what):
@@ -567,3 +625,375 @@ def test_rerun_after_a_db_failure_copies_the_record_to_the_table_only(tmp_path):
     assert result["changed"] and result["written"] == {"file": False, "table": True}
     assert result["table_error"] is None and len(conn.scripts) == 1
     assert len(_release_log.read_file(str(path))[0]) == 1
+
+
+# -- the hash chain -----------------------------------------------------------
+
+
+def append(path, release_id, env="lab", **kwargs):
+    module = FakeModule(path=str(path), database=None, **params(release_id=release_id, environment=env, **kwargs))
+    return _release_log.run(module)
+
+
+def raw_lines(path):
+    return path.read_bytes().split(b"\n")[:-1]
+
+
+def sha(line):
+    return hashlib.sha256(line).hexdigest()
+
+
+def test_each_record_chains_to_the_last_of_its_environment(tmp_path):
+    path = tmp_path / "releases.jsonl"
+    append(path, "r1")
+    append(path, "s1", env="staging")
+    result = append(path, "r2")
+    lines = raw_lines(path)
+    recs = [json.loads(line) for line in lines]
+    assert [(r["release_id"], r["seq"], r["prev_sha256"]) for r in recs] == [
+        ("r1", 1, "0" * 64),
+        ("s1", 1, "0" * 64),
+        ("r2", 2, sha(lines[0])),
+    ]
+    assert result["record"]["prev_sha256"] == sha(lines[0])
+    # The table's canonical JSON is the file's line: both copies hash alike.
+    assert _release_log.record_sha256(recs[0]) == sha(lines[0])
+
+
+def test_a_rerun_neither_appends_nor_chains_again(tmp_path):
+    path = tmp_path / "releases.jsonl"
+    append(path, "r1")
+    first = path.read_bytes()
+    result = append(path, "r1", notes="again")
+    assert not result["changed"] and path.read_bytes() == first
+    assert result["record"]["seq"] == 1
+
+
+def test_a_log_written_before_chaining_keeps_working(tmp_path):
+    path = tmp_path / "releases.jsonl"
+    old = [
+        dict(schema=1, release_id="o%d" % i, environment="lab", decision="go", phase="final", version="v%d" % i)
+        for i in (1, 2)
+    ]
+    # An old line, as another tool might have spaced it: its bytes as stored are what is hashed.
+    path.write_text(_release_log.dumps(old[0]) + "\n" + json.dumps(old[1]) + "\n")
+    append(path, "r3")
+    lines = raw_lines(path)
+    new = json.loads(lines[2])
+    assert new["prev_sha256"] == sha(lines[1]) and new["seq"] == 3
+    result = verify_file(path)
+    assert result["chain_ok"] and result["problems"] == []
+    assert result["unchained"] == [
+        "file %s: 2 records of environment lab (line 1 to line 2) not chained (written before chaining)" % path
+    ]
+    assert result["record_count"] == 3 and result["environments"] == ["lab"]
+    assert result["heads"]["lab"] == dict(sha256=sha(lines[2]), release_id="r3", records=3)
+
+
+def test_an_append_after_a_torn_last_line_starts_a_line_of_its_own(tmp_path):
+    path = tmp_path / "releases.jsonl"
+    append(path, "r1")
+    with open(str(path), "ab") as handle:
+        handle.write(b'{"release_id": "torn')
+    append(path, "r2")
+    records, bad = _release_log.read_file(str(path))
+    assert [r["release_id"] for r in records] == ["r1", "r2"] and bad == [2]
+    assert records[1]["prev_sha256"] == sha(raw_lines(path)[0])
+    result = verify_file(path)
+    assert [(p["kind"], p["line"]) for p in result["problems"]] == [("unreadable", 2)]
+    assert result["problems"][0]["msg"].startswith("file %s line 2: not a JSON record" % path)
+
+
+def _append_many(path, worker, count):
+    for i in range(count):
+        append(path, "w%d-%d" % (worker, i))
+
+
+def test_two_writers_at_once_never_chain_to_the_same_record(tmp_path):
+    path = tmp_path / "releases.jsonl"
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_append_many, args=(path, w, 10)) for w in range(6)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(30)
+    assert [w.exitcode for w in workers] == [0] * 6
+    result = verify_file(path)
+    assert result["problems"] == [] and result["chain_ok"]
+    records = _release_log.read_file(str(path))[0]
+    assert [r["seq"] for r in records] == list(range(1, 61))
+
+
+def test_a_writer_waits_for_the_lock_then_says_who_to_look_for(tmp_path):
+    path = tmp_path / "releases.jsonl"
+    path.write_text("")
+    with open(str(path), "rb") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        with pytest.raises(GoliveError, match="another writer has held its lock for 0 s; wait for it to finish"):
+            _release_log.LockedLog(str(path), 0o640, wait=0.3)
+    assert path.read_text() == ""
+
+
+# -- verification: every kind of tampering -------------------------------------
+
+
+def verify_file(path, conn=None, **kwargs):
+    kwargs.setdefault("environment", None)
+    module = FakeModule(state="verify", path=str(path), database=None, **kwargs)
+    if conn is not None:
+        module.params["database"] = "golive_app"
+    result = _release_log.run(module, lambda: conn)
+    result["warnings"] = module.warnings
+    return result
+
+
+@pytest.fixture
+def log5(tmp_path):
+    """A log of five records: r1, s1 (staging), r2, r3, r4; returns (path, lines as bytes)."""
+    path = tmp_path / "releases.jsonl"
+    for release_id, env in (("r1", "lab"), ("s1", "staging"), ("r2", "lab"), ("r3", "lab"), ("r4", "lab")):
+        append(path, release_id, env=env, version="v-" + release_id)
+    return path, raw_lines(path)
+
+
+def rewrite(path, lines):
+    path.write_bytes(b"".join(line + b"\n" for line in lines))
+
+
+def table_of(lines):
+    """A FakeConnection whose table holds these lines' records (ids from 1)."""
+    return FakeConnection(records=[json.loads(line) for line in lines])
+
+
+def test_an_intact_log_verifies(log5):
+    path, lines = log5
+    result = verify_file(path)
+    assert result["chain_ok"] and result["problems"] == [] and result["unchained"] == []
+    assert result["record_count"] == 5 and result["environments"] == ["lab", "staging"]
+    assert result["checked"] == ["file"] and result["changed"] is False
+    both = verify_file(path, table_of(lines))
+    assert both["chain_ok"] and both["checked"] == ["file", "table"] and both["table_protected"] is True
+
+
+def test_an_edited_record(log5):
+    path, lines = log5
+    edited = lines[2].replace(b'"version":"v-r2"', b'"version":"v-r9"')
+    rewrite(path, lines[:2] + [edited] + lines[3:])
+    (problem,) = verify_file(path)["problems"]
+    assert problem["kind"] == "edited" and problem["line"] == 3 and problem["release_id"] == "r2"
+    assert problem["msg"] == (
+        "file %s line 3 (release r2 (go, final)): edited after it was written: the next record (line 4) chained "
+        "sha256 %s, this record now hashes %s" % (path, sha(lines[2]), sha(edited))
+    )
+
+
+def test_an_edited_record_the_table_still_holds(log5):
+    path, lines = log5
+    edited = lines[2].replace(b'"version":"v-r2"', b'"version":"v-r9"')
+    rewrite(path, lines[:2] + [edited] + lines[3:])
+    problems = verify_file(path, table_of(lines))["problems"]
+    assert [(p["copy"], p["kind"], p["release_id"]) for p in problems] == [("file", "edited", "r2")]
+    assert problems[0]["msg"].endswith(
+        "table golive_releases id 3 still holds the original (fields that differ: version)"
+    )
+
+
+def test_a_deleted_record(log5):
+    path, lines = log5
+    rewrite(path, lines[:2] + lines[3:])
+    (problem,) = verify_file(path)["problems"]
+    assert problem["kind"] == "deleted" and problem["line"] == 3 and problem["release_id"] == "r3"
+    assert problem["msg"] == (
+        "file %s line 3 (release r3 (go, final)): 1 record of environment lab deleted before it (after line 1 "
+        "(release r1 (go, final))): it chains to sha256 %s, which no record has, and it is record 3 of the "
+        "environment where 2 was expected" % (path, sha(lines[2]))
+    )
+
+
+def test_a_record_deleted_from_the_file_that_the_table_holds(log5):
+    path, lines = log5
+    rewrite(path, lines[:2] + lines[3:])
+    problems = verify_file(path, table_of(lines))["problems"]
+    # One problem for one deletion: the cross-copy check does not say it again.
+    assert [(p["copy"], p["kind"], p["release_id"]) for p in problems] == [("file", "deleted", "r3")]
+    assert (
+        "release r2 (go, final), which table golive_releases id 3 holds but this file does not: deleted"
+        in (problems[0]["msg"])
+    )
+
+
+def test_records_reordered(log5):
+    path, lines = log5
+    rewrite(path, [lines[0], lines[1], lines[3], lines[2], lines[4]])
+    problems = verify_file(path)["problems"]
+    assert [(p["kind"], p["line"], p["release_id"]) for p in problems] == [
+        ("reordered", 3, "r3"),
+        ("reordered", 4, "r2"),
+        ("reordered", 5, "r4"),
+    ]
+    assert problems[0]["msg"] == (
+        "file %s line 3 (release r3 (go, final)): out of order: it chains to line 4 (release r2 (go, final)), "
+        "which is not the record before it (line 1 (release r1 (go, final))): records were moved, or a record was "
+        "copied late (after a failed write to the table)" % path
+    )
+
+
+def test_a_record_missing_from_the_table(log5):
+    path, lines = log5
+    problems = verify_file(path, table_of(lines[:4]))["problems"]
+    assert [(p["copy"], p["kind"], p["release_id"]) for p in problems] == [("table", "missing", "r4")]
+    assert problems[0]["msg"] == (
+        "table golive_releases: release r4 (go, final), at file %s line 5, is missing from the table: deleted "
+        "from the table, or its write to the table failed (the task's table_error said why; the next run of that "
+        "task copies it)" % path
+    )
+
+
+def test_a_record_missing_from_the_file(log5):
+    path, lines = log5
+    rewrite(path, lines[:4])  # the last record: its own copy cannot show it, the table does
+    assert verify_file(path)["chain_ok"]
+    problems = verify_file(path, table_of(lines))["problems"]
+    assert [(p["copy"], p["kind"], p["release_id"]) for p in problems] == [("file", "missing", "r4")]
+    assert problems[0]["msg"].startswith(
+        "file %s: release r4 (go, final), at table golive_releases id 5, is missing from the file" % path
+    )
+
+
+def test_a_last_record_edited_in_one_copy(log5):
+    path, lines = log5
+    edited = lines[4].replace(b'"version":"v-r4"', b'"version":"v-r9"')
+    rewrite(path, lines[:4] + [edited])
+    problems = verify_file(path, table_of(lines))["problems"]
+    assert [(p["copy"], p["kind"], p["release_id"]) for p in problems] == [("file", "differs", "r4")]
+    assert problems[0]["msg"] == (
+        "release r4 (go, final): file %s line 5 and table golive_releases id 5 differ (fields: version): one of "
+        "them was edited after it was written" % path
+    )
+
+
+def test_a_row_edited_in_the_table(log5):
+    path, lines = log5
+    conn = table_of(lines)
+    conn.records[0]["owner"] = "mallory"
+    problems = verify_file(path, conn)["problems"]
+    assert [(p["copy"], p["kind"], p["id"], p["release_id"]) for p in problems] == [("table", "edited", 1, "r1")]
+    assert problems[0]["location"] == "table golive_releases id 1"
+    assert problems[0]["msg"].endswith("file %s line 1 still holds the original (fields that differ: owner)" % path)
+
+
+def test_an_unchained_record_after_chained_ones(log5):
+    path, lines = log5
+    intruder = _release_log.dumps(dict(release_id="x", environment="lab", decision="go", phase="final", version="v0"))
+    rewrite(path, lines + [intruder.encode()])
+    (problem,) = verify_file(path)["problems"]
+    assert problem["kind"] == "unchained" and problem["line"] == 6
+    assert "has no prev_sha256 but comes after chained records of environment lab" in problem["msg"]
+
+
+def test_verify_one_environment(log5):
+    path, lines = log5
+    rewrite(path, lines[:2] + lines[3:])  # a lab record deleted
+    result = verify_file(path, environment="staging")
+    assert result["chain_ok"] and result["record_count"] == 1
+
+
+def test_verify_warns_when_the_table_is_not_append_only(log5):
+    path, lines = log5
+    conn = table_of(lines)
+    conn.protected = False
+    result = verify_file(path, conn)
+    assert result["chain_ok"] and result["table_protected"] is False
+    assert "release log table golive_releases is not append-only" in result["warnings"][0]
+
+
+def test_verify_with_a_table_that_cannot_be_read_checks_the_file(log5):
+    path, _lines = log5
+    module = FakeModule(state="verify", path=str(path), environment=None, password="pw")
+    result = _release_log.run(module, FailingConnection("lookup").connect)
+    assert result["chain_ok"] and result["checked"] == ["file"] and result["table_error"] == UNREACHABLE
+    assert module.warnings[0].startswith(
+        "release log table golive_releases: cannot read it, only the file was verified"
+    )
+    module = FakeModule(state="verify", path=str(path), environment=None, table_required=True)
+    with pytest.raises(GoliveError, match="does not resolve"):
+        _release_log.run(module, FailingConnection("lookup").connect)
+
+
+# -- the table: chained like the file, append-only -----------------------------
+
+
+def test_the_table_gets_the_files_record_exactly(tmp_path):
+    path = tmp_path / "releases.jsonl"
+    conn = FakeConnection(exists=True)
+    _release_log.run(FakeModule(path=str(path), **params(environment="lab")), lambda: conn)
+    (line,) = raw_lines(path)
+    assert _release_log.insert_sql("golive_releases", json.loads(line)) in conn.scripts[0]
+    assert "pg_advisory_xact_lock" not in conn.scripts[0]
+
+
+def test_a_rerun_copies_the_files_record_not_a_new_one(tmp_path):
+    path = tmp_path / "releases.jsonl"
+    _release_log.run(FakeModule(path=str(path), **params(notes="first")), FailingConnection("insert", path).connect)
+    conn = FakeConnection(exists=True)
+    result = _release_log.run(FakeModule(path=str(path), **params(notes="again")), lambda: conn)
+    assert result["written"] == {"file": False, "table": True}
+    (line,) = raw_lines(path)
+    assert '"notes":"first"' in conn.scripts[0] and _release_log.dumps(json.loads(line)) in conn.scripts[0]
+
+
+def test_table_alone_chains_to_its_last_record_of_the_environment():
+    old = [
+        dict(_release_log.build(params(release_id=r, environment=e), now=NOW), **c)
+        for r, e, c in (
+            ("r1", "lab", dict(prev_sha256="0" * 64, seq=1)),
+            ("s1", "staging", dict(prev_sha256="0" * 64, seq=1)),
+        )
+    ]
+    conn = FakeConnection(records=old)
+    result = _release_log.run(FakeModule(**params(release_id="r2", environment="lab")), lambda: conn)
+    assert result["written"] == {"table": True}
+    assert result["record"]["prev_sha256"] == _release_log.record_sha256(old[0]) and result["record"]["seq"] == 2
+    (script,) = conn.scripts
+    assert "PERFORM pg_advisory_xact_lock(hashtext('runbook.golive release log \"golive_releases\"'))" in script
+    # Inserted only while row 1 is still the last of environment lab.
+    assert "WHERE o.environment = r->>'environment'), 0) = 1\nON CONFLICT" in script
+
+
+class RacingConnection(FakeConnection):
+    """Another writer appends a record of the same environment between the read and the insert, once."""
+
+    def psql(self, database, sql, what):
+        self.scripts.append(sql)
+        if len(self.scripts) == 1:
+            other = _release_log.build(params(release_id="other", environment="lab"), now=NOW)
+            other.update(prev_sha256="0" * 64, seq=1)
+            self.records.append(other)
+            return ""
+        return "43\n"
+
+
+def test_table_alone_reads_again_when_another_writer_came_first():
+    conn = RacingConnection(records=[])
+    result = _release_log.run(FakeModule(**params(release_id="r1", environment="lab")), lambda: conn)
+    assert result["written"] == {"table": True} and len(conn.scripts) == 2
+    assert result["record"]["seq"] == 2
+    assert result["record"]["prev_sha256"] == _release_log.record_sha256(conn.records[0])
+    assert "), 0) = 0\n" in conn.scripts[0] and "), 0) = 1\n" in conn.scripts[1]
+
+
+def test_create_sql_makes_the_table_append_only():
+    sql = _release_log.create_sql("audit.releases")
+    block = sql[sql.index("DO $golive$", sql.index("DO $golive$") + 1) :]
+    lines = [line.strip() for line in block.splitlines()]
+    assert (
+        'CREATE OR REPLACE FUNCTION "audit"."releases_append_only"() RETURNS trigger LANGUAGE plpgsql AS $fn$' in lines
+    )
+    assert 'CREATE TRIGGER "golive_append_only" BEFORE UPDATE OR DELETE ON "audit"."releases"' in lines
+    assert 'CREATE TRIGGER "golive_no_truncate" BEFORE TRUNCATE ON "audit"."releases"' in lines
+    assert 'FOR EACH STATEMENT EXECUTE FUNCTION "audit"."releases_append_only"();' in lines
+    assert "the release log is append-only" in block and "never by editing them here" in block
+    # Nothing to do when both triggers are there; else lock, look again, add; a non-owner is warned.
+    assert lines.index("RETURN;") < lines.index('LOCK TABLE "audit"."releases" IN SHARE ROW EXCLUSIVE MODE;')
+    assert lines.index("EXCEPTION WHEN insufficient_privilege THEN") > lines.index("END IF;")
+    assert 'FUNCTION "golive_releases_append_only"()' in _release_log.create_sql("golive_releases")

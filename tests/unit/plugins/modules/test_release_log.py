@@ -54,11 +54,24 @@ def test_rollback_then_query(run_module, tmp_path):
     assert result["current"]["staging"]["version"] == "v3"
 
 
-def test_secret_is_refused_and_nothing_written(run_module, tmp_path):
+def test_a_secret_is_redacted_and_the_record_written(run_module, tmp_path, monkeypatch):
+    from ansible.module_utils import basic
+
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, msg, **kw: warnings.append(msg))
     path = tmp_path / "releases.jsonl"
-    result, failed = run_module(release_log.main, args(path, extra={"api_token": "abc"}))
-    assert failed and "extra.api_token looks like a secret" in result["msg"]
-    assert not path.exists()
+    smoke = {"failures": ["https://app.example/api?token=abc123 answered 503"]}
+    result, failed = run_module(release_log.main, args(path, extra={"api_token": "abc"}, smoke=smoke))
+    assert not failed and result["changed"] is True
+    assert result["redacted"] == ["smoke.failures.0", "extra.api_token"]
+    (line,) = lines(path)
+    assert line["extra"] == {"api_token": "********"}
+    assert line["smoke"]["failures"] == ["https://app.example/api?token=******** answered 503"]
+    assert "abc" not in path.read_text() and "abc" not in json.dumps(result)
+    assert warnings == [
+        "release log record r1 (go, final): what looked like a secret was replaced by ******** in "
+        "smoke.failures.0, extra.api_token"
+    ]
 
 
 def test_state_present_needs_the_record_fields(run_module, tmp_path):
