@@ -31,10 +31,11 @@ import contextlib
 import hashlib
 import os
 import re
+import signal
 import socket
 import tempfile
 
-from ansible_collections.runbook.golive.plugins.module_utils import _io, _run
+from ansible_collections.runbook.golive.plugins.module_utils import _io, _pg, _run
 from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
 
 ZSTD_LEVEL = 6
@@ -222,3 +223,105 @@ def decompressed(module, path, zstd, what):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+# The table of contents of an archive, as ``pg_restore --list`` prints it: a header of comment
+# lines (``;``) with the archive's time, database, versions and compression, then one line per
+# entry, ``<dump id>; <catalog table oid> <object oid> <type> <schema> <name> <owner>``.
+TOC_METHOD = (
+    "sha256 of the entry lines of pg_restore --list (run with LC_ALL=C): every line that does not start "
+    "with ';' (the header, which holds the archive's time, database name, versions and compression, "
+    "is left out), trailing white space removed, empty lines left out, each line ended by \\n, "
+    "in the order pg_restore lists them"
+)
+PG_CLASS_OID = "1259"  # the catalog table oid of a TABLE entry
+_ENTRY = re.compile(r"^(\d+); (\d+) (\d+) (.*)$")
+
+
+def toc_lines(listing):
+    """The entry lines of a ``pg_restore --list`` output, normalised as TOC_METHOD says."""
+    lines = []
+    for raw in listing.splitlines():
+        line = raw.rstrip()
+        if line and not line.startswith(";"):
+            lines.append(line)
+    return lines
+
+
+def toc_digest(listing):
+    """The sha256 of the archive's table of contents (TOC_METHOD): it depends on what the archive
+    holds, not on when or where it was written or how it is compressed."""
+    data = "".join(line + "\n" for line in toc_lines(listing))
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def toc_dbname(listing):
+    """The database name the archive's header gives (``;     dbname: <name>``), or None."""
+    for line in listing.splitlines():
+        if not line.startswith(";"):
+            break
+        m = re.match(r"^;\s+dbname: (.*)$", line)
+        if m:
+            return m.group(1)
+    return None
+
+
+def toc_tables(listing):
+    """The tables the archive defines: ``[(text, has_data)]`` where ``text`` is ``<schema> <name>
+    <owner>`` of each TABLE entry as pg_restore prints it (unquoted) and ``has_data`` whether a TABLE
+    DATA entry holds its rows (a partitioned table has none: its partitions hold them)."""
+    tables, data = [], set()
+    for line in toc_lines(listing):
+        m = _ENTRY.match(line)
+        if not m:
+            continue
+        _id, catalog, oid, rest = m.groups()
+        if rest.startswith("TABLE DATA "):
+            data.add(oid)
+        elif catalog == PG_CLASS_OID and rest.startswith("TABLE ") and not rest.startswith("TABLE ATTACH "):
+            tables.append((oid, rest[len("TABLE ") :]))
+    return [(text, oid in data) for oid, text in tables]
+
+
+def toc_label(key):
+    """A ``row_counts`` key (``schema.table``, quoted where needed) as pg_restore --list prints the
+    table: ``<schema> <name>`` unquoted, line breaks as spaces."""
+    parts = [_pg.unquote_ident(p) for p in _pg.split_name(key)]
+    return " ".join(parts).replace("\n", " ").replace("\r", " ")
+
+
+def compare_tables(listing, row_counts):
+    """``(missing, extra)``: tables named in ``row_counts`` the archive does not define, and TABLE
+    entries of the archive (``<schema> <name> <owner>``) ``row_counts`` does not name. pg_restore
+    prints names unquoted, so each entry is matched to the longest name it starts with."""
+    labels = dict((key, toc_label(key)) for key in row_counts)
+    left = set(labels)
+    extra = []
+    for text, _has_data in toc_tables(listing):
+        found = [k for k in left if text == labels[k] or text.startswith(labels[k] + " ")]
+        if found:
+            left.discard(max(found, key=lambda k: len(labels[k])))
+        else:
+            extra.append(text)
+    return sorted(left), sorted(extra)
+
+
+def list_toc(conn, path, zstd, what):
+    """What ``pg_restore --list`` prints for the backup at ``path`` (through ``zstd -dc`` when ``zstd``
+    is given). pg_restore stops after the table of contents; zstd, no longer read, is then stopped."""
+    argv = [conn.tool("pg_restore"), "--list"]
+    if zstd is None:
+        return conn.run(argv + [path], what).out
+    pipe = _run.pipeline(conn.module, [decompress_argv(zstd, path), argv], what=what, env=conn.env())
+    try:
+        out = pipe.stdout.read()
+    except BaseException:
+        pipe.kill()
+        raise
+    unzstd, restore = pipe.procs
+    done = restore.wait(check=False)
+    if done.rc == 0:
+        unzstd.kill()
+        return out.decode("utf-8", "replace")
+    first = unzstd.wait(check=False)
+    raise _run.failure(what, first if first.rc not in (0, -signal.SIGPIPE) else done)

@@ -38,6 +38,8 @@ from ansible_collections.runbook.golive.plugins.module_utils._errors import Goli
 TOOL = "runbook.golive.pg_backup"
 MANIFEST_VERSION = 1
 MANIFEST_SUFFIX = ".manifest.json"
+VERIFIED_SUFFIX = ".verified.json"  # written by pg_backup_verify when every check passed
+VERIFY_TOOL = "runbook.golive.pg_backup_verify"
 SUFFIX = {"custom": ".dump", "directory": ".dir"}
 ZSTD_SUFFIX = ".dump.zst"  # a custom-format archive streamed through zstd
 SUFFIXES = (ZSTD_SUFFIX,) + tuple(SUFFIX.values())
@@ -88,7 +90,7 @@ def taken_names(entries):
     """Base names in use among directory entries (any backup or manifest name)."""
     names = set()
     for entry in entries:
-        for suffix in (MANIFEST_SUFFIX,) + SUFFIXES:
+        for suffix in (MANIFEST_SUFFIX, VERIFIED_SUFFIX) + SUFFIXES:
             if entry.endswith(suffix):
                 names.add(entry[: -len(suffix)])
     return names
@@ -188,8 +190,50 @@ def manifest_path_for(backup_path):
     return path + MANIFEST_SUFFIX
 
 
+def verified_path_for(manifest_path):
+    """The verified mark beside a manifest: ``<db>-<stamp>.verified.json``."""
+    if manifest_path.endswith(MANIFEST_SUFFIX):
+        return manifest_path[: -len(MANIFEST_SUFFIX)] + VERIFIED_SUFFIX
+    return manifest_path + VERIFIED_SUFFIX
+
+
+def build_mark(manifest, manifest_sha256, checks, at):
+    """The verified mark pg_backup_verify writes when every check of a backup passed."""
+    return dict(
+        tool=VERIFY_TOOL,
+        file=manifest["file"],
+        sha256=manifest["sha256"],
+        manifest_sha256=manifest_sha256,
+        checks=list(checks),
+        verified_at=at,
+    )
+
+
+def read_mark(path):
+    """The verified mark at ``path`` as a dict, or None if there is none or it is not one."""
+    try:
+        with open(path, "rb") as f:
+            mark = json.loads(f.read().decode("utf-8"))
+    except (OSError, IOError, ValueError):
+        return None
+    return mark if isinstance(mark, dict) and mark.get("tool") == VERIFY_TOOL else None
+
+
+def is_verified(manifest, manifest_sha256, mark):
+    """Whether ``mark`` proves the backup of ``manifest`` (whose file hashes to ``manifest_sha256``)
+    verified: it names the same backup file, checksum and manifest, as they are now."""
+    return (
+        mark is not None
+        and mark.get("file") == manifest["file"]
+        and mark.get("sha256") == manifest["sha256"]
+        and mark.get("manifest_sha256") == manifest_sha256
+    )
+
+
 def backups_of(directory, dbname):
-    """The backups of ``dbname`` this module made in ``directory``: manifests naming that database."""
+    """The backups of ``dbname`` this module made in ``directory``: manifests naming that database,
+    each with ``verified``: whether pg_backup_verify marked it so and neither it nor its manifest
+    changed since (the mark's checksums match)."""
     found = []
     for entry in sorted(os.listdir(directory)):
         if not entry.endswith(MANIFEST_SUFFIX):
@@ -200,46 +244,58 @@ def backups_of(directory, dbname):
         except GoliveError:
             continue  # not ours or damaged: never touched by retention
         if manifest["database"] == dbname:
+            mark_path = verified_path_for(path)
+            mark = read_mark(mark_path)
             found.append(
                 dict(
                     manifest=path,
+                    mark=mark_path,
                     path=os.path.join(directory, manifest["file"]),
                     started_at=manifest["started_at"],
                     file=manifest["file"],
+                    verified=mark is not None and is_verified(manifest, sha256_file(path), mark),
                 )
             )
     return found
 
 
 def choose_deletions(backups, keep, current=None):
-    """Which ``backups`` (dicts with ``started_at``, ``file``) to delete to keep the newest ``keep``.
+    """Which ``backups`` (dicts with ``started_at``, ``file``, ``verified``) to delete under ``keep``.
 
-    The backup named ``current`` (just taken) is always kept and counts as one of ``keep``.
+    Verified and unverified backups are counted apart: the newest ``keep``
+    verified ones are kept, and the newest ``keep`` unverified ones. The
+    backup named ``current`` (just taken, not verified yet) is always kept and
+    counts as one of the unverified. So a new backup never causes a verified
+    one to be deleted, however many new ones fail their verification, and the
+    newest verified backup is never deleted.
     """
     if keep is None:
         return []
     ordered = sorted(backups, key=lambda b: (b["started_at"], b["file"]), reverse=True)
-    kept = 1 if current is not None else 0
+    kept = {True: 0, False: 1 if current is not None else 0}
     delete = []
     for b in ordered:
         if b["file"] == current:
             continue
-        if kept < keep:
-            kept += 1
+        verified = bool(b.get("verified"))
+        if kept[verified] < keep:
+            kept[verified] += 1
         else:
             delete.append(b)
     return delete
 
 
 def remove_backup(backup):
-    """Delete one backup (file or directory) and then its manifest."""
+    """Delete one backup (file or directory), then its verified mark and its manifest."""
     path = backup["path"]
     try:
         if os.path.isdir(path) and not os.path.islink(path):
             shutil.rmtree(path)
         elif os.path.lexists(path):
             os.unlink(path)
-        os.unlink(backup["manifest"])
+        for extra in (backup.get("mark"), backup["manifest"]):
+            if extra and os.path.lexists(extra):
+                os.unlink(extra)
     except OSError as err:
         raise GoliveError("cannot delete old backup %s: %s" % (path, err.strerror or err))
 
@@ -351,6 +407,7 @@ class Backup:
         except BaseException:
             session.kill()
             raise
+        listing = self._list_toc(path)
         finished = utc_now()
         counts = dict((k, int(v)) for k, v in (counts or {}).items())
         manifest = build_manifest(
@@ -373,10 +430,14 @@ class Backup:
             finished_at=iso(finished),
             duration=round((finished - start).total_seconds(), 3),
             row_counts=counts,
+            toc_sha256=_pg_archive.toc_digest(listing),
+            toc_sha256_method=_pg_archive.TOC_METHOD,
+            toc_entries=len(_pg_archive.toc_lines(listing)),
             host=socket.gethostname(),
             server=self.conn.where,
         )
-        _io.write_file(self.module, manifest_path, json.dumps(manifest, indent=2, sort_keys=True) + "\n", mode=0o600)
+        text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+        _io.write_file(self.module, manifest_path, text, mode=0o600)
         for b in doomed:
             remove_backup(b)
         result.update(
@@ -390,8 +451,24 @@ class Backup:
             xid_snapshot=xid_snapshot,
             warnings_from_pg_dump=warnings,
             started_at=manifest["started_at"],
+            toc_sha256=manifest["toc_sha256"],
+            manifest_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         )
         return result
+
+    def _list_toc(self, path):
+        """``pg_restore --list`` of the new archive, for the manifest's TOC digest. An archive
+        pg_restore cannot list is no backup: it is deleted and the run fails."""
+        what = "listing the table of contents of backup %s" % path
+        try:
+            return _pg_archive.list_toc(self.conn, path, self.zstd, what)
+        except GoliveError as err:
+            remove_backup(dict(path=path, manifest=None))
+            raise GoliveError(
+                "%s: pg_dump exited 0 but pg_restore cannot read the archive it wrote (%s); the archive was "
+                "deleted, no backup was made; check pg_restore's version and the disk" % (what, _run.said(err)),
+                **err.result,
+            )
 
     def _dump_argv(self, snapshot, fmt, target, compression):
         argv = [

@@ -10,6 +10,11 @@ disallowed, its sessions terminated, and in one transaction ``<db>`` is
 renamed ``<db>_pre_restore_<stamp>`` and the new database ``<db>``. There is
 no moment in which ``<db>`` is empty or half restored; clients are refused
 only during the cut-over (usually well under a second).
+
+Before the cut-over the restored database's exact row counts are compared
+with the manifest's (the restore's own verification). Older
+``<db>_pre_restore_<stamp>`` copies are pruned (keep_previous,
+keep_previous_days) only after that verification and the cut-over succeeded.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,6 +22,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
+import datetime
 import re
 import time
 
@@ -42,14 +48,23 @@ def is_previous_of(db, name):
     return bool(m) and previous_name(db, m.group(2)) == name
 
 
-def choose_previous_to_drop(db, databases, keep, current):
-    """Which earlier ``<db>_pre_restore_*`` databases to drop to keep the newest ``keep``.
+def stamp_time(name):
+    """The UTC time in the ``_<stamp>`` ending of a ``<db>_pre_restore_<stamp>`` name."""
+    return datetime.datetime.strptime(name.rsplit("_", 1)[-1], _pg_backup.STAMP_FORMAT).replace(
+        tzinfo=datetime.timezone.utc
+    )
 
-    ``databases`` are dicts with ``name`` and ``comment``; only those with our
-    marker comment count (a database someone named alike is never dropped).
-    ``current`` (the one this run made) is always kept and counts as one.
+
+def choose_previous_to_drop(db, databases, keep, current, days=None, now=None):
+    """Which earlier ``<db>_pre_restore_*`` databases to drop: those beyond the newest ``keep``, and
+    those older than ``days`` days at ``now`` (a UTC datetime); None leaves a rule out.
+
+    ``databases`` are dicts with ``name`` and ``comment``; only exactly
+    ``<db>_pre_restore_<stamp>`` names with our marker comment count (a
+    database someone named alike is never dropped). ``current`` (the one this
+    run made, the newest) is never dropped and counts as one of ``keep``.
     """
-    if keep is None:
+    if keep is None and days is None:
         return []
     ours = [
         d["name"]
@@ -57,11 +72,21 @@ def choose_previous_to_drop(db, databases, keep, current):
         if is_previous_of(db, d["name"]) and (d.get("comment") or "").startswith(MARKER) and d["name"] != current
     ]
     ours.sort(key=lambda n: n.rsplit("_", 1)[-1], reverse=True)
-    return ours[max(keep - 1, 0) :]
+    drop, kept = [], 1
+    for name in ours:
+        too_many = keep is not None and kept >= keep
+        too_old = days is not None and now - stamp_time(name) > datetime.timedelta(days=days)
+        if too_many or too_old:
+            drop.append(name)
+        else:
+            kept += 1
+    return drop
 
 
-def plan(db, stamp, info, existing, keep, path, sha, reading=""):
-    """What a restore will do, as data (check mode returns it); ``reading`` says how pg_restore reads the backup."""
+def plan(db, stamp, info, existing, keep, path, sha, reading="", days=None, verify=True):
+    """What a restore will do, as data (check mode returns it); ``reading`` says how pg_restore reads
+    the backup, ``verify`` whether the restored copy's row counts are compared with the manifest's
+    (without, no older copy is dropped)."""
     new = restore_name(db, stamp)
     prev = previous_name(db, stamp)
     for name in (new, prev):
@@ -70,7 +95,7 @@ def plan(db, stamp, info, existing, keep, path, sha, reading=""):
                 "database %s already exists; wait a second and retry, or drop it if it is left over" % name
             )
     dbs = [dict(name=n, comment=c) for n, c in existing.items()]
-    drop = choose_previous_to_drop(db, dbs, keep, prev)
+    drop = choose_previous_to_drop(db, dbs, keep, prev, days, stamp_time(prev)) if verify else []
     return dict(
         database=db,
         backup=path,
@@ -83,6 +108,9 @@ def plan(db, stamp, info, existing, keep, path, sha, reading=""):
             "create database %s owned by %s like %s" % (new, info["owner"], db),
             "pg_restore %s%s into %s" % (path, reading, new),
             "copy settings, privileges and comment of %s to %s" % (db, new),
+        ]
+        + (["compare the row counts of %s with the manifest's" % new] if verify else [])
+        + [
             "disallow connections to %s and terminate its sessions" % db,
             "rename %s to %s and %s to %s in one transaction" % (db, prev, new, db),
         ]
@@ -204,7 +232,14 @@ class Restore:
         existing = self.conn.psql_json(self.maint, DATABASES_SQL, what)
         stamp = _pg_backup.utc_now().strftime(_pg_backup.STAMP_FORMAT)
         reading = _pg_archive.how_read(self.zstd, p["jobs"])
-        steps = plan(db, stamp, info, existing, p["keep_previous"], path, sha, reading)
+        verify = manifest is not None and p["verify_row_counts"]
+        steps = plan(db, stamp, info, existing, p["keep_previous"], path, sha, reading, p["keep_previous_days"], verify)
+        if not verify and (p["keep_previous"] is not None or p["keep_previous_days"] is not None):
+            self.module.warn(
+                "no earlier %s_pre_restore_* database is dropped: copies are pruned only after the restore was "
+                "verified against the manifest's row counts, and %s"
+                % (db, "this backup has no manifest" if manifest is None else "verify_row_counts is false")
+            )
         result = dict(
             changed=True,
             database=db,
@@ -214,6 +249,7 @@ class Restore:
             previous_database=steps["previous_database"],
             restore_database=steps["restore_database"],
             dropped_previous=steps["drop_previous"],
+            verified_row_counts=None,
             plan=steps,
         )
         if self.module.check_mode:
@@ -232,6 +268,8 @@ class Restore:
             stmts = copy_properties_sql(new, info)
             if stmts:
                 self.q(";\n".join(stmts) + ";\n", "copying settings and privileges of %s to %s" % (db, new))
+            if verify:
+                result["verified_row_counts"] = self._verify(path, new, manifest)
             result["restore_seconds"] = round(time.monotonic() - t0, 3)
             result.update(self._cut_over(db, new, prev))
             swapped = True
@@ -251,6 +289,22 @@ class Restore:
         result["dropped_previous"] = dropped
         result["msg"] = "restored %s over %s; the previous data is in database %s" % (path, db, prev)
         return result
+
+    def _verify(self, path, new, manifest):
+        """Compare the exact row counts of the restored copy ``new`` with the manifest's; the number
+        of tables compared. A difference fails the restore before the cut-over."""
+        what = "counting the rows restored into %s" % new
+        counts = _pg.row_counts(lambda sql: self.conn.psql_json(new, sql, what))
+        diffs = _pg.compare_counts(manifest["row_counts"], counts)
+        if diffs:
+            shown = "; ".join("%s: expected %s, got %s" % (d["table"], d["expected"], d["got"]) for d in diffs[:10])
+            raise GoliveError(
+                "restore of database %s: the data restored from %s holds other row counts than its manifest (%d "
+                "tables differ: %s); %s was not touched and the restored copy %s is dropped; the backup does not "
+                "hold the data it claims, do not restore from it" % (self.db, path, len(diffs), shown, self.db, new),
+                row_count_differences=diffs,
+            )
+        return len(counts)
 
     def _pg_restore(self, path, new, what):
         argv = [self.conn.tool("pg_restore"), "--exit-on-error", "--no-password"]
@@ -318,5 +372,10 @@ def check_params(p):
         raise GoliveError("jobs must be at least 1, got %d" % p["jobs"])
     if p["keep_previous"] is not None and p["keep_previous"] < 1:
         raise GoliveError("keep_previous must be at least 1 (the previous data just kept), got %d" % p["keep_previous"])
+    if p["keep_previous_days"] is not None and p["keep_previous_days"] < 0:
+        raise GoliveError(
+            "keep_previous_days must not be negative, got %s (0 drops every earlier copy, never the one this "
+            "restore makes)" % p["keep_previous_days"]
+        )
     if p["cutover_timeout"] <= 0:
         raise GoliveError("cutover_timeout must be greater than 0, got %s" % p["cutover_timeout"])

@@ -20,8 +20,11 @@ description:
     so a backup under its final name is always whole. Files are mode 0600, directories 0700.
   - Beside it, C(<db>-<UTC stamp>.manifest.json) records the database, server and pg_dump
     versions, format, compression, size, sha256, start and end time and the B(exact) row count
-    of every table. M(runbook.golive.pg_backup_verify) and M(runbook.golive.pg_restore) check
-    a backup against it.
+    of every table, and C(toc_sha256), the digest of the archive's table of contents
+    (C(pg_restore --list) without its header; C(toc_sha256_method) in the manifest says exactly what
+    is hashed). M(runbook.golive.pg_backup_verify) and M(runbook.golive.pg_restore) check a backup
+    against it. RV(manifest_sha256) is the sha256 of the manifest as written; keep it (in the release
+    log) and give it to M(runbook.golive.pg_backup_verify) to prove the manifest unchanged.
   - The row counts and the dump see the same data. A psql session opens a REPEATABLE READ
     transaction, exports its snapshot with C(pg_export_snapshot()) and holds it while
     C(pg_dump --snapshot) runs; the counts (C(SELECT count(*)) per table) are taken in that
@@ -96,10 +99,16 @@ options:
     type: str
   keep:
     description:
-      - Keep the newest O(keep) backups of this database in O(backup_dir) and delete older ones,
-        after the new backup is complete. The new backup is always kept and counts as one.
+      - Keep the newest O(keep) B(verified) backups of this database in O(backup_dir), and the newest
+        O(keep) not verified ones, and delete older ones after the new backup is complete.
+      - A backup is verified when M(runbook.golive.pg_backup_verify) passed it and wrote its verified
+        mark C(<db>-<UTC stamp>.verified.json), and neither the backup nor its manifest changed since.
+      - The new backup, not verified yet, is always kept and counts as one of the not verified ones. So
+        new backups never cause a verified one to be deleted, however many of them fail their
+        verification, and the newest verified backup is never deleted. Up to twice O(keep) backups
+        can be kept.
       - Only backups this module made for this database are considered, recognised by their
-        manifests; other files are never touched.
+        manifests; other files are never touched. A deleted backup's manifest and mark go with it.
       - When not given, no backup is deleted.
     type: int
   size_estimate_ratio:
@@ -180,6 +189,23 @@ database_size:
   returned: always
   type: int
   sample: 16777216
+manifest_sha256:
+  description:
+    - SHA-256 of the manifest file as written. Keep it with the backup's path (the release log), and
+      give it to M(runbook.golive.pg_backup_verify) as O(runbook.golive.pg_backup_verify#module:manifest_sha256);
+      a manifest edited since then fails verification.
+  returned: success and not check mode
+  type: str
+  sample: 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae
+  version_added: 0.3.0
+toc_sha256:
+  description:
+    - SHA-256 of the archive's table of contents, as the manifest records it (C(toc_sha256_method) there);
+      the entry lines C(pg_restore --list) prints, without its C(;) header lines.
+  returned: success and not check mode
+  type: str
+  sample: ec356c3981293fa19f13892d98c7a8fba6cd50836e94cf79fc28a9518953604d
+  version_added: 0.3.0
 sha256:
   description:
     - SHA-256 of the backup file; for a directory, the SHA-256 over the lines
@@ -239,7 +265,7 @@ started_at:
   type: str
   sample: "2026-11-22T02:00:00.123456Z"
 deleted_backups:
-  description: Older backups deleted by O(keep) (in check mode, those that would be).
+  description: Older backups deleted by O(keep) (in check mode, those that would be), verified or not.
   returned: always
   type: list
   elements: str

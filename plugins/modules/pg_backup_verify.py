@@ -13,6 +13,9 @@ short_description: Prove that a PostgreSQL backup can be restored, against its m
 version_added: 0.1.0
 description:
   - Checks a backup made by M(runbook.golive.pg_backup) against the manifest beside it.
+  - V(manifest) (with O(manifest_sha256)) - the manifest file hashes to the sha256 pg_backup returned
+    when it wrote it (RV(runbook.golive.pg_backup#module:manifest_sha256)), so a manifest edited since,
+    its row counts for example, fails.
   - V(sha256) - the bytes on disk are the bytes the backup wrote (for a directory-format
     backup, every file; a mismatch names the files that differ).
   - V(full_read) - C(pg_restore) reads and decompresses the B(whole) archive to C(/dev/null),
@@ -20,10 +23,24 @@ description:
     checksum of the stream). This catches a truncated or damaged archive that
     C(pg_restore --list), which reads only the table of contents, lets through. It runs at the same
     time as the hash.
+  - V(toc) - C(pg_restore --list) reads the archive's table of contents. The database name in its header
+    must be the manifest's C(database), the sha256 of its entries (the manifest's C(toc_sha256_method)
+    says exactly what is hashed) the manifest's C(toc_sha256), and the tables it defines (its C(TABLE)
+    entries, whose rows its C(TABLE DATA) entries hold; a partitioned table's rows are in its
+    partitions') exactly the tables the manifest counts rows of. A dump of another database put in
+    place of the backup, its sha256 and size written into the manifest, fails here, as does a
+    table added to or removed from the manifest's row counts. Manifests of earlier versions have no
+    C(toc_sha256); for them the database name and the tables are checked.
   - V(test_restore) (with O(test_restore=true)) - a restore into a scratch database with a unique
     name (C(golive_verify_<random>)), whose exact row count of every table must equal the
     manifest's. The scratch database is always dropped, also when a check fails.
   - A failure says which check failed and why, and that the backup must not be restored from.
+  - When every check passed, the module writes a verified mark C(<db>-<UTC stamp>.verified.json) beside
+    the manifest (O(mark_verified)), holding the backup's and the manifest's sha256 and the checks that
+    passed. The O(runbook.golive.pg_backup#module:keep) retention of M(runbook.golive.pg_backup) counts
+    backups with a valid mark apart from the others. When a check finds the backup damaged
+    (V(manifest), V(sha256), V(toc), a damaged archive in V(full_read), other row counts in
+    V(test_restore)), a mark left by an earlier run is removed.
 author:
   - runbook.golive maintainers (@runbook-golive)
 extends_documentation_fragment:
@@ -33,8 +50,9 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: The read-only checks (V(sha256), V(full_read)) run as usual. The test restore, which
-      creates a scratch database, is skipped and listed in RV(skipped).
+    details: The read-only checks (V(manifest), V(sha256), V(full_read), V(toc)) run as usual. The test
+      restore, which creates a scratch database, is skipped and listed in RV(skipped). The verified mark is
+      neither written nor removed; the module reports a change when it would write it.
   diff_mode:
     support: none
   platform:
@@ -49,6 +67,23 @@ options:
     description:
       - The manifest of the backup. Defaults to the C(.manifest.json) file beside it.
     type: path
+  manifest_sha256:
+    description:
+      - The sha256 of the manifest file as pg_backup wrote it (its return value
+        RV(runbook.golive.pg_backup#module:manifest_sha256), kept for example in the release log).
+      - When given, a manifest that does not hash to it fails the V(manifest) check.
+    type: str
+  mark_verified:
+    description:
+      - When every check passed, write the verified mark C(<db>-<UTC stamp>.verified.json) beside the
+        manifest (0600), which O(runbook.golive.pg_backup#module:keep) counts. This needs the directory
+        of the manifest to be writable.
+      - The module reports a change when it writes a mark that was not there or that records fewer
+        checks.
+      - Only a backup checked under the name its manifest gives (beside it) gets a mark; a copy checked
+        against another backup's manifest neither gets one nor removes that backup's.
+    type: bool
+    default: true
   test_restore:
     description:
       - Also restore the backup into a scratch database and compare every table's row count with
@@ -94,11 +129,13 @@ EXAMPLES = r"""
 
 RETURN = r"""
 checks:
-  description: The checks that passed, in order (V(sha256), V(full_read), V(test_restore)).
+  description:
+    - The checks that passed, in order (V(manifest) with O(manifest_sha256), V(sha256), V(full_read),
+      V(toc), V(test_restore)).
   returned: always
   type: list
   elements: str
-  sample: [sha256, full_read, test_restore]
+  sample: [manifest, sha256, full_read, toc, test_restore]
 failed_check:
   description: The check that failed.
   returned: failure
@@ -108,7 +145,7 @@ seconds:
   description: Seconds each check took (sha256 and full_read run at the same time).
   returned: always
   type: dict
-  sample: {"sha256": 0.41, "full_read": 1.93, "test_restore": 6.2}
+  sample: {"sha256": 0.41, "full_read": 1.93, "toc": 0.05, "test_restore": 6.2}
 skipped:
   description: Checks not run, with the reason.
   returned: always
@@ -164,6 +201,33 @@ size:
   returned: always
   type: int
   sample: 4194304
+manifest_sha256:
+  description: The sha256 of the manifest file as it is now.
+  returned: always
+  type: str
+  sample: 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae
+  version_added: 0.3.0
+toc_sha256:
+  description: The digest of the archive's table of contents from the manifest (null in manifests of earlier versions).
+  returned: always
+  type: str
+  sample: ec356c3981293fa19f13892d98c7a8fba6cd50836e94cf79fc28a9518953604d
+  version_added: 0.3.0
+verified_mark:
+  description:
+    - The verified mark written (or, in check mode, that would be), or null with O(mark_verified=false) or
+      when the backup checked is not the file its manifest names.
+  returned: success
+  type: str
+  sample: /var/backups/golive_app/golive_app-20261122T020000Z.verified.json
+  version_added: 0.3.0
+toc_problems:
+  description: What in the archive's table of contents differs from the manifest.
+  returned: failure of the toc check
+  type: list
+  elements: str
+  sample: ["the archive is a dump of database golive_shop, the manifest says golive_app"]
+  version_added: 0.3.0
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -178,6 +242,8 @@ def main():
         **_pg.MAINTENANCE_DB_SPEC,
         path=dict(type="path", required=True),
         manifest=dict(type="path"),
+        manifest_sha256=dict(type="str", no_log=False),
+        mark_verified=dict(type="bool", default=True),
         test_restore=dict(type="bool", default=False),
         jobs=dict(type="int", default=1),
     )

@@ -22,13 +22,18 @@ description:
   - The backup is restored into a new database C(<database>_restore_<UTC stamp>) with the owner,
     encoding, locale, connection limit, settings, privileges and comment of O(database). If that
     fails, the new database is dropped and O(database) was never touched.
+  - Then the restore's own verification (O(verify_row_counts)). The exact row count of every table
+    of the new database must equal the manifest's. If one differs, the new database is dropped and
+    O(database) was never touched.
   - Then the cut-over. Connections to O(database) are disallowed, its other sessions are
     terminated, and in one transaction O(database) is renamed C(<database>_pre_restore_<UTC stamp>)
     and the new database O(database). Clients are refused only during this short cut-over
     (RV(cutover_seconds), usually well under a second) and must reconnect, as after a server restart.
   - The previous data stays in C(<database>_pre_restore_<UTC stamp>) (RV(previous_database)) until
-    O(keep_previous) drops older ones. Names longer than PostgreSQL's 63 bytes are shortened in
-    the O(database) part.
+    a later restore drops it by O(keep_previous) or O(keep_previous_days). Earlier copies are dropped
+    only after the restore was verified and the cut-over succeeded, never the copy this run makes,
+    and only databases named exactly C(<database>_pre_restore_<UTC stamp>) that carry this module's
+    marker comment. Names longer than PostgreSQL's 63 bytes are shortened in the O(database) part.
   - Every run restores, so the module always reports a change.
 author:
   - runbook.golive maintainers (@runbook-golive)
@@ -39,8 +44,8 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Checks the checksum and the database, and returns the plan (RV(plan)); creates,
-      renames and drops nothing.
+    details: Checks the checksum and the database, and returns the plan (RV(plan)) with the earlier
+      copies it would drop (RV(dropped_previous)); creates, renames and drops nothing.
   diff_mode:
     support: none
   platform:
@@ -84,11 +89,32 @@ options:
     default: false
   keep_previous:
     description:
-      - Keep the newest O(keep_previous) C(<database>_pre_restore_*) databases made by this module
-        and drop older ones. The one this run makes is always kept and counts as one.
+      - Keep the newest O(keep_previous) C(<database>_pre_restore_<UTC stamp>) databases made by this
+        module and drop older ones. The one this run makes is always kept and counts as one.
       - Only databases with this module's marker comment are considered.
-      - When not given, none is dropped.
+      - Nothing is dropped unless the restore was verified (O(verify_row_counts) with a manifest).
+      - When neither this nor O(keep_previous_days) is given, none is dropped.
     type: int
+  keep_previous_days:
+    description:
+      - Drop earlier C(<database>_pre_restore_<UTC stamp>) databases made by this module whose stamp
+        is more than O(keep_previous_days) days older than this restore's. The one this run makes is
+        never dropped.
+      - With O(keep_previous) too, a copy is dropped when either says so.
+      - Nothing is dropped unless the restore was verified (O(verify_row_counts) with a manifest).
+    type: float
+    version_added: 0.3.0
+  verify_row_counts:
+    description:
+      - Before the cut-over, count the rows of every table of the restored database (C(SELECT count(*))
+        each, as pg_backup did) and compare them with the manifest's. A difference fails the restore
+        and leaves O(database) untouched.
+      - This is the restore's own verification; without it, or without a manifest (O(force)), no
+        earlier copy is dropped and the module warns so.
+      - It reads every table once, which takes about as long as the counts took during the backup.
+    type: bool
+    default: true
+    version_added: 0.3.0
   cutover_timeout:
     description:
       - Seconds to wait in the cut-over for the other sessions of O(database) to end.
@@ -108,6 +134,7 @@ EXAMPLES = r"""
     path: "{{ golive_backup.backup_path }}"
     database: golive_app
     keep_previous: 2
+    keep_previous_days: 14
   become: true
   become_user: postgres
   register: golive_restore
@@ -149,13 +176,31 @@ sha256:
   type: str
   sample: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
 dropped_previous:
-  description: Older C(_pre_restore_) databases dropped by O(keep_previous) (in check mode, those that would be).
+  description:
+    - Older C(_pre_restore_) databases dropped by O(keep_previous) and O(keep_previous_days) (in check
+      mode, those that would be).
+    - Empty when the restore was not verified (O(verify_row_counts), a manifest).
   returned: always
   type: list
   elements: str
   sample: [golive_app_pre_restore_20261120T021500Z]
+verified_row_counts:
+  description:
+    - Number of tables whose row counts in the restored database were found equal to the manifest's,
+      or null if the restore was not verified.
+  returned: always
+  type: int
+  sample: 6
+  version_added: 0.3.0
+row_count_differences:
+  description: Tables whose row count in the restored database differs from the manifest (null = table missing).
+  returned: failure of the verification
+  type: list
+  elements: dict
+  sample: [{"table": "public.orders", "expected": 1200, "got": 1100}]
+  version_added: 0.3.0
 restore_seconds:
-  description: Seconds to create the new database and restore into it.
+  description: Seconds to create the new database, restore into it and verify it.
   returned: success and not check mode
   type: float
   sample: 14.2
@@ -193,6 +238,8 @@ def main():
         jobs=dict(type="int", default=1),
         no_owner=dict(type="bool", default=False),
         keep_previous=dict(type="int", no_log=False),
+        keep_previous_days=dict(type="float", no_log=False),
+        verify_row_counts=dict(type="bool", default=True),
         cutover_timeout=dict(type="float", default=30),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)

@@ -174,3 +174,143 @@ def test_a_damaged_zstd_stream_fails_to_decompress_and_leaves_nothing(tmp_path):
     )
     assert str(info.value).endswith("or set jobs: 1, which reads the backup as a stream")
     assert os.listdir(str(tmp_path)) == ["b.dump.zst"]
+
+
+# What pg_restore 15 --list printed for a scratch database "my db" (trimmed): a header, then the entries.
+LISTING = """;
+; Archive created at 2026-11-29 11:49:41 UTC
+;     dbname: my db
+;     TOC Entries: 19
+;     Compression: 0
+;     Dump Version: 1.14-0
+;     Format: CUSTOM
+;     Dumped from database version: 15.18 (Debian 15.18-0+deb12u1)
+;
+; Selected TOC Entries:
+;
+6; 2615 16385 SCHEMA - Odd "S" x postgres
+215; 1259 16386 TABLE Odd "S" x T a b postgres
+217; 1259 16392 TABLE public events postgres
+218; 1259 16395 TABLE public events_2025 postgres
+216; 1259 16389 TABLE public items postgres
+220; 1259 16401 MATERIALIZED VIEW public mv postgres
+221; 1259 16405 SEQUENCE public s postgres
+3218; 0 0 TABLE ATTACH public events_2025 postgres
+3362; 0 16386 TABLE DATA Odd "S" x T a b postgres
+3364; 0 16395 TABLE DATA public events_2025 postgres
+3363; 0 16389 TABLE DATA public items postgres
+3370; 0 16500 TABLE DATA public spatial_ref_sys postgres
+3374; 0 0 SEQUENCE SET public s postgres
+3366; 0 16401 MATERIALIZED VIEW DATA public mv postgres
+"""
+COUNTS = {'"Odd ""S"" x"."T a b"': 1, "public.events": 0, "public.events_2025": 0, "public.items": 5}
+
+
+def test_the_toc_digest_leaves_the_header_out():
+    other_header = LISTING.replace("2026-11-29 11:49:41", "2027-01-01 00:00:00").replace("Compression: 0", "gzip")
+    assert _pg_archive.toc_digest(other_header) == _pg_archive.toc_digest(LISTING)
+    assert _pg_archive.toc_digest(LISTING.replace("\n", "  \r\n")) == _pg_archive.toc_digest(LISTING)
+    entries = [line for line in LISTING.splitlines() if line and not line.startswith(";")]
+    expected = hashlib.sha256("".join(e + "\n" for e in entries).encode("utf-8")).hexdigest()
+    assert _pg_archive.toc_digest(LISTING) == expected
+    assert _pg_archive.toc_digest(LISTING.replace("16389 TABLE public items", "16390 TABLE public items")) != expected
+    assert _pg_archive.toc_digest(LISTING.replace("3363; 0 16389 TABLE DATA public items postgres\n", "")) != expected
+
+
+@pytest.mark.parametrize(
+    "listing, name",
+    [(LISTING, "my db"), (";\n;     dbname: golive_app\n;\n1; 0 0 X\n", "golive_app"), ("1; 2 3 TABLE x\n", None)],
+)
+def test_toc_dbname(listing, name):
+    assert _pg_archive.toc_dbname(listing) == name
+
+
+def test_toc_tables_are_the_table_entries_with_or_without_data():
+    # A partitioned table has no TABLE DATA, an extension's table (spatial_ref_sys) no TABLE, TABLE ATTACH is none.
+    assert _pg_archive.toc_tables(LISTING) == [
+        ('Odd "S" x T a b postgres', True),
+        ("public events postgres", False),
+        ("public events_2025 postgres", True),
+        ("public items postgres", True),
+    ]
+
+
+@pytest.mark.parametrize(
+    "counts, missing, extra",
+    [
+        (COUNTS, [], []),
+        (dict(COUNTS, **{"public.fake": 1}), ["public.fake"], []),
+        (dict((k, v) for k, v in COUNTS.items() if k != "public.items"), [], ["public items postgres"]),
+        (dict((k, v) for k, v in COUNTS.items() if "Odd" not in k), [], ['Odd "S" x T a b postgres']),
+        (
+            {},
+            [],
+            sorted(
+                [
+                    'Odd "S" x T a b postgres',
+                    "public events postgres",
+                    "public events_2025 postgres",
+                    "public items postgres",
+                ]
+            ),
+        ),
+    ],
+)
+def test_compare_tables(counts, missing, extra):
+    assert _pg_archive.compare_tables(LISTING, counts) == (missing, extra)
+
+
+def test_compare_tables_takes_the_longest_name_an_entry_starts_with():
+    listing = "1; 1259 10 TABLE public events postgres\n2; 1259 11 TABLE public events 2025 postgres\n"
+    assert _pg_archive.compare_tables(listing, {"public.events": 1, 'public."events 2025"': 1}) == ([], [])
+
+
+class Conn:
+    """What list_toc needs of a connection: the tool, the module, the environment and run."""
+
+    def __init__(self, tool):
+        self.module = Module()
+        self._tool = tool
+
+    def tool(self, name):
+        assert name == "pg_restore"
+        return self._tool
+
+    def env(self):
+        return {"LC_ALL": "C"}
+
+    def run(self, argv, what):
+        from ansible_collections.runbook.golive.plugins.module_utils import _run
+
+        return _run.run(self.module, argv, what=what)
+
+
+def fake_pg_restore(tmp_path, script):
+    path = tmp_path / "pg_restore"
+    path.write_text("#!/bin/sh\n" + script)
+    path.chmod(0o755)
+    return str(path)
+
+
+@needs_zstd
+def test_list_toc_stops_zstd_once_pg_restore_has_read_the_toc(tmp_path):
+    # A stream far larger than a pipe's buffer: zstd is still writing when "pg_restore" has read its part.
+    data = os.urandom(1 << 20) * 8
+    (tmp_path / "b.dump.zst").write_bytes(
+        subprocess.run([ZSTD, "-q", "-1", "-c"], input=data, capture_output=True, check=True).stdout
+    )
+    tool = fake_pg_restore(tmp_path, 'test "$1" = --list || exit 9\nhead -c 10 >/dev/null; printf "1; 0 0 X\\n"\n')
+    out = _pg_archive.list_toc(Conn(tool), str(tmp_path / "b.dump.zst"), ZSTD, "listing b")
+    assert out == "1; 0 0 X\n"
+
+
+@needs_zstd
+def test_list_toc_failure_names_the_tool_that_failed(tmp_path):
+    (tmp_path / "b.dump.zst").write_bytes(b"not zstd at all")
+    tool = fake_pg_restore(tmp_path, 'cat >/dev/null; echo "pg_restore: error: input file is too short" >&2; exit 1\n')
+    with pytest.raises(GoliveError) as info:
+        _pg_archive.list_toc(Conn(tool), str(tmp_path / "b.dump.zst"), ZSTD, "listing b")
+    assert str(info.value).startswith("listing b failed (%s exited 1): zstd: " % ZSTD)
+    (tmp_path / "plain.dump").write_bytes(b"PGDMP")
+    with pytest.raises(GoliveError, match="listing p failed .* input file is too short"):
+        _pg_archive.list_toc(Conn(tool), str(tmp_path / "plain.dump"), None, "listing p")

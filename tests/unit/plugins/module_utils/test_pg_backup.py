@@ -328,6 +328,22 @@ def fake_dump(self, snapshot, path, session, compression):
     return "ab" * 32, None, 5, []
 
 
+TOC = ";\n;     dbname: app\n;\n215; 1259 16386 TABLE public t app\n3362; 0 16386 TABLE DATA public t app\n"
+
+
+@pytest.fixture(autouse=True)
+def fake_list_toc(monkeypatch):
+    """pg_restore --list of the new archive, without pg_restore: the TOC of a database with one table."""
+    listed = []
+
+    def list_toc(conn, path, zstd, what):
+        listed.append(path)
+        return TOC
+
+    monkeypatch.setattr(_pg_backup._pg_archive, "list_toc", list_toc)
+    return listed
+
+
 def backup_params(tmp_path, compression):
     return dict(
         database="app",
@@ -389,3 +405,85 @@ def test_backup_without_zstd_fails_and_names_the_fix(monkeypatch, tmp_path, chec
         "(apt-get install zstd), or set compression: gzip:3 (pg_dump's own gzip: larger backups)" % socket.gethostname()
     )
     assert os.listdir(str(tmp_path)) == []
+
+
+def test_backup_records_the_toc_digest_and_returns_the_manifests_sha256(monkeypatch, tmp_path, fake_list_toc):
+    monkeypatch.setattr(_pg_backup._pg, "Session", FakeSession)
+    monkeypatch.setattr(_pg_backup.Backup, "_dump_custom", fake_dump)
+    result = _pg_backup.Backup(FakeBackupModule(False), FakeBackupConn(), backup_params(tmp_path, "3")).run()
+    assert fake_list_toc == [result["backup_path"]]
+    with open(result["manifest_path"], "rb") as f:
+        assert result["manifest_sha256"] == hashlib.sha256(f.read()).hexdigest()
+    saved = _pg_backup.read_manifest(result["manifest_path"])
+    entries = "215; 1259 16386 TABLE public t app\n3362; 0 16386 TABLE DATA public t app\n"
+    assert saved["toc_sha256"] == result["toc_sha256"] == hashlib.sha256(entries.encode()).hexdigest()
+    assert saved["toc_entries"] == 2 and "pg_restore --list" in saved["toc_sha256_method"]
+    assert saved["database"] == "app" and saved["row_counts"] == {"public.t": 3}
+
+
+def test_an_archive_pg_restore_cannot_list_is_deleted_and_fails(monkeypatch, tmp_path):
+    def unreadable(conn, path, zstd, what):
+        raise GoliveError("%s failed" % what, stderr="pg_restore: error: input file is too short", cmd=["pg_restore"])
+
+    monkeypatch.setattr(_pg_backup._pg, "Session", FakeSession)
+    monkeypatch.setattr(_pg_backup.Backup, "_dump_custom", fake_dump)
+    monkeypatch.setattr(_pg_backup._pg_archive, "list_toc", unreadable)
+    with pytest.raises(GoliveError) as info:
+        _pg_backup.Backup(FakeBackupModule(False), FakeBackupConn(), backup_params(tmp_path, "3")).run()
+    assert "pg_restore cannot read the archive it wrote (pg_restore: error: input file is too short)" in str(info.value)
+    assert "no backup was made" in str(info.value)
+    assert os.listdir(str(tmp_path)) == []
+
+
+def v(started, name, verified):
+    return dict(b(started, name), verified=verified)
+
+
+def test_retention_never_deletes_a_verified_backup_for_new_unverified_ones():
+    # keep 2: two good (verified) backups, then new backups that all fail their verification.
+    backups = [v("2026-01-01", "good1", True), v("2026-01-02", "good2", True)]
+    for day, name in [("2026-01-03", "bad3"), ("2026-01-04", "bad4"), ("2026-01-05", "bad5")]:
+        doomed = _pg_backup.choose_deletions(backups + [v(day, name, False)], 2, current=name)
+        assert not [x for x in doomed if x["verified"]]
+        backups = [x for x in backups if x not in doomed] + [v(day, name, False)]
+    assert sorted(x["file"] for x in backups) == ["bad4", "bad5", "good1", "good2"]
+
+
+@pytest.mark.parametrize(
+    "verified, keep, expected",
+    [
+        # newest first: n (current), d, c, b, a
+        ({"a": True, "b": True, "c": True}, 2, ["a"]),
+        ({"a": True, "b": True, "c": True, "d": True}, 1, ["c", "b", "a"]),
+        ({"a": True}, 1, ["d", "c", "b"]),  # a, the only verified one, stays even though it is the oldest
+        ({}, 2, ["c", "b", "a"]),  # nothing verified: as before, the newest keep, the new one counted
+        ({"d": True}, 3, ["a"]),
+    ],
+)
+def test_choose_deletions_counts_verified_backups_apart(verified, keep, expected):
+    days = dict(a="2026-01-01", b="2026-01-02", c="2026-01-03", d="2026-01-04", n="2026-01-05")
+    backups = [v(day, name, verified.get(name, False)) for name, day in days.items()]
+    assert [x["file"] for x in _pg_backup.choose_deletions(backups, keep, current="n")] == expected
+
+
+def mark(tmp_path, stamp, **changes):
+    manifest_path = str(tmp_path / ("app-%s.manifest.json" % stamp))
+    m = _pg_backup.read_manifest(manifest_path)
+    fields = dict(_pg_backup.build_mark(m, _pg_backup.sha256_file(manifest_path), ["sha256"], "T"), **changes)
+    (tmp_path / ("app-%s.verified.json" % stamp)).write_text(json.dumps(fields))
+
+
+def test_backups_of_knows_which_are_verified_and_removes_marks_with_them(tmp_path):
+    for stamp in ("20260101T000000Z", "20260102T000000Z", "20260103T000000Z", "20260104T000000Z"):
+        write_backup(tmp_path, "app", stamp)
+    mark(tmp_path, "20260101T000000Z")
+    mark(tmp_path, "20260102T000000Z", manifest_sha256="0" * 64)  # the manifest was edited after verification
+    mark(tmp_path, "20260103T000000Z", sha256="1" * 64)  # a mark of another backup
+    (tmp_path / "app-20260104T000000Z.verified.json").write_text("{broken")
+    found = dict((x["file"], x) for x in _pg_backup.backups_of(str(tmp_path), "app"))
+    assert [f for f in sorted(found) if found[f]["verified"]] == ["app-20260101T000000Z.dump"]
+    _pg_backup.remove_backup(found["app-20260101T000000Z.dump"])
+    assert not [n for n in os.listdir(str(tmp_path)) if n.startswith("app-20260101T000000Z")]
+    assert _pg_backup.base_name(
+        "app", "20260101T000000Z", _pg_backup.taken_names(["app-20260101T000000Z.verified.json"])
+    ) == ("app-20260101T000000Z-2")

@@ -65,6 +65,57 @@ def test_choose_previous_to_drop_counts_the_new_one(keep, dropped):
     )
 
 
+OURS = {
+    "app": None,
+    "app_pre_restore_20261101T000000Z": MARK,
+    "app_pre_restore_20261115T021500Z": MARK,
+    "app_pre_restore_20261121T000000Z": MARK,
+    "app_pre_restore_20261122T000000Z": MARK,
+    "app_pre_restore_20261001T000000Z": "someone else's database",
+    "app2_pre_restore_20261001T000000Z": MARK,
+    "app_x_pre_restore_20261001T000000Z": MARK,
+    "app_pre_restore_20261001T000000Z_copy": MARK,
+    "app.pre_restore_20261001T000000Z": MARK,
+}
+
+
+@pytest.mark.parametrize(
+    "keep, days, dropped",
+    [
+        (None, None, []),
+        (None, 7, ["app_pre_restore_20261101T000000Z"]),
+        (None, 7.0001, ["app_pre_restore_20261101T000000Z"]),  # 20261115T021500Z is exactly 7 days old
+        (None, 6.9, ["app_pre_restore_20261115T021500Z", "app_pre_restore_20261101T000000Z"]),
+        (None, 0, ["app_pre_restore_202611%s" % s for s in ("22T000000Z", "21T000000Z", "15T021500Z", "01T000000Z")]),
+        (3, None, ["app_pre_restore_20261115T021500Z", "app_pre_restore_20261101T000000Z"]),
+        (3, 30, ["app_pre_restore_20261115T021500Z", "app_pre_restore_20261101T000000Z"]),
+        (10, 10, ["app_pre_restore_20261101T000000Z"]),
+    ],
+)
+def test_plan_prunes_previous_copies_by_count_and_age(keep, days, dropped):
+    plan = _pg_restore.plan("app", STAMP, INFO, OURS, keep, "/b/x", "ab", days=days)
+    assert plan["drop_previous"] == dropped
+    assert "app_pre_restore_" + STAMP not in plan["drop_previous"]
+
+
+def test_plan_prunes_nothing_without_verification():
+    plan = _pg_restore.plan("app", STAMP, INFO, OURS, 1, "/b/x", "ab", days=0, verify=False)
+    assert plan["drop_previous"] == []
+    assert not [s for s in plan["steps"] if "row counts" in s or s.startswith("drop")]
+    verified = _pg_restore.plan("app", STAMP, INFO, OURS, 1, "/b/x", "ab")
+    assert verified["steps"][3] == "compare the row counts of app_restore_%s with the manifest's" % STAMP
+
+
+def test_previous_copies_of_a_name_with_regex_characters():
+    db = "a.b+(c)"
+    mine = _pg_restore.previous_name(db, "20261101T000000Z")
+    dbs = [
+        dict(name=n, comment=MARK)
+        for n in (mine, "aXb+(c)_pre_restore_20261101T000000Z", "a.b+(c)d_pre_restore_20261101T000000Z")
+    ]
+    assert _pg_restore.choose_previous_to_drop(db, dbs, 1, _pg_restore.previous_name(db, STAMP)) == [mine]
+
+
 def test_long_names_are_cut_and_still_recognised():
     db = "x" * 60
     prev = _pg_restore.previous_name(db, STAMP)
@@ -138,10 +189,18 @@ def test_terminate_sql_quotes_the_name():
         (dict(jobs=0), "jobs must be at least 1"),
         (dict(keep_previous=0), "keep_previous must be at least 1"),
         (dict(cutover_timeout=0), "cutover_timeout must be greater than 0"),
+        (dict(keep_previous_days=-1.0), "keep_previous_days must not be negative"),
     ],
 )
 def test_check_params(params, match):
-    p = dict(database="app", maintenance_db="postgres", jobs=1, keep_previous=None, cutover_timeout=30)
+    p = dict(
+        database="app",
+        maintenance_db="postgres",
+        jobs=1,
+        keep_previous=None,
+        keep_previous_days=None,
+        cutover_timeout=30,
+    )
     p.update(params)
     with pytest.raises(GoliveError, match=match):
         _pg_restore.check_params(p)

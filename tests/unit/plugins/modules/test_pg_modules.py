@@ -64,6 +64,23 @@ def test_verify_without_manifest(run_module, tmp_path):
     assert failed and "has no manifest" in result["msg"]
 
 
+def test_verify_refuses_an_edited_manifest_before_reading_the_backup(run_module, tmp_path, pg_backup_files):
+    path = pg_backup_files()
+    args = dict(path=path, manifest_sha256="ab" * 32, password=SECRET)
+    result, failed = run_module(pg_backup_verify.main, args, check_mode=True)
+    assert failed and result["failed_check"] == "manifest" and result["checks"] == []
+    assert result["msg"].startswith(
+        "manifest %s: sha256 mismatch (expected %s" % (tmp_path / "app-S.manifest.json", "ab" * 32)
+    )
+    assert SECRET not in json.dumps(result)
+
+
+def test_restore_refuses_negative_keep_previous_days(run_module, tmp_path):
+    args = dict(path=str(tmp_path / "x.dump"), database="app", keep_previous_days=-1)
+    result, failed = run_module(pg_restore.main, args)
+    assert failed and result["msg"].startswith("keep_previous_days must not be negative, got -1.0")
+
+
 def test_restore_refuses_maintenance_db_equal_to_database(run_module, tmp_path):
     result, failed = run_module(
         pg_restore.main, dict(path=str(tmp_path / "x.dump"), database="postgres", password=SECRET)
