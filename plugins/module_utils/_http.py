@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import json
 import socket
 import ssl
@@ -14,8 +15,10 @@ import time
 
 from ansible.module_utils.six.moves import http_client
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.six.moves.urllib.parse import urlparse
+from ansible.module_utils.six.moves.urllib.parse import unquote, urlparse
 from ansible.module_utils.urls import Request
+
+from ansible_collections.runbook.golive.plugins.module_utils import _mask
 
 # Options every HTTP-speaking module shares; documented once in
 # plugins/doc_fragments/http_options.py.
@@ -27,6 +30,13 @@ HTTP_ARGUMENT_SPEC = dict(
     validate_certs=dict(type="bool", default=True),
     ca_path=dict(type="path"),
     request_timeout=dict(type="float", default=5.0),
+)
+# Credentials kept out of the URL, so that Ansible hides them everywhere (the module's
+# arguments, its result and the target's log); documented in each module using them.
+HTTP_AUTH_ARGUMENT_SPEC = dict(
+    url_username=dict(type="str"),
+    url_password=dict(type="str", no_log=True),
+    secret_headers=dict(type="dict", default={}, no_log=True),
 )
 
 
@@ -44,8 +54,12 @@ class Response:
     def answered(self):
         return self.status is not None
 
-    def text(self, limit=None):
+    def text(self, limit=None, masked=False):
+        """The body as text, cut at ``limit`` characters; ``masked``, with the values of
+        secret-named JSON fields (``token``, ``password``...) hidden, for showing it."""
         text = self.body.decode("utf-8", "replace")
+        if masked:
+            text = _mask.mask_json_text(text)
         if limit is not None and len(text) > limit:
             return text[:limit] + "...(cut, %d bytes in all)" % len(self.body)
         return text
@@ -64,7 +78,9 @@ def split_unix_url(url, unix_socket=None):
         rest = url[len("unix:") :]
         sock, sep, path = rest.partition(":")
         if not sep or not sock:
-            raise ValueError("url %r: a unix-socket URL is written unix:/path/to.sock:/request/path" % url)
+            raise ValueError(
+                "url %r: a unix-socket URL is written unix:/path/to.sock:/request/path" % _mask.mask_url(url)
+            )
         return "http://localhost" + (path if path.startswith("/") else "/" + path), sock
     return url, unix_socket
 
@@ -80,9 +96,17 @@ def request(
     ca_path=None,
     timeout=5.0,
     follow_redirects=False,
+    url_username=None,
+    url_password=None,
     clock=time.monotonic,
 ):
-    """Send one request; never raises for HTTP statuses or network errors."""
+    """Send one request; never raises for HTTP statuses or network errors.
+
+    With ``url_username`` the credentials are sent as HTTP Basic authentication with the
+    first request; credentials in the URL only when the server asks for them. No error
+    this returns holds a secret of the URL.
+    """
+    secrets = _mask.url_secrets(url)
     url, unix_socket = split_unix_url(url, unix_socket)
     all_headers = dict(headers or {})
     if host_header:
@@ -100,6 +124,9 @@ def request(
         unix_socket=unix_socket,
         follow_redirects="all" if follow_redirects else "none",
         timeout=timeout,
+        url_username=url_username,
+        url_password=url_password,
+        force_basic_auth=bool(url_username),
     )
     start = clock()
     try:
@@ -116,7 +143,13 @@ def request(
         return Response(err.code, dict(err.headers.items()) if err.headers else {}, payload, clock() - start)
     except (URLError, http_client.HTTPException, socket.error, socket.timeout, OSError, ValueError) as err:
         reason = getattr(err, "reason", err)
-        return Response(elapsed=clock() - start, error="%s" % (reason,))
+        return Response(elapsed=clock() - start, error=_mask.scrub("%s" % (reason,), secrets))
+
+
+def basic_auth(username, password):
+    """The ``Authorization`` header value of HTTP Basic authentication."""
+    pair = ("%s:%s" % (username, password or "")).encode("utf-8")
+    return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
 class _UnixHTTPConnection(http_client.HTTPConnection):
@@ -141,17 +174,24 @@ def upgrade(
     validate_certs=True,
     ca_path=None,
     timeout=5.0,
+    url_username=None,
+    url_password=None,
     clock=time.monotonic,
 ):
     """Send a GET whose ``Connection``/``Upgrade`` headers are kept as given
     (urllib forces ``Connection: close``), read only the status line and
     headers, and close. For protocol handshakes such as WebSocket's (101).
-    Never raises for network errors.
+    Never raises for network errors; no error it returns holds a secret of the URL.
+    Credentials (``url_username`` or the URL's) are sent as HTTP Basic authentication.
     """
+    secrets = _mask.url_secrets(url)
     url, unix_socket = split_unix_url(url, unix_socket)
     parts = urlparse(url)
     if parts.scheme not in ("http", "https", "ws", "wss"):
-        return Response(error="url %r: only http(s) and ws(s) URLs can be upgraded" % url)
+        return Response(error="url %r: only http(s) and ws(s) URLs can be upgraded" % _mask.mask_url(url))
+    if url_username is None and parts.username is not None:
+        url_username, url_password = unquote(parts.username), unquote(parts.password or "")
+    host = parts.netloc.rpartition("@")[2]
     secure = parts.scheme in ("https", "wss")
     path = parts.path or "/"
     if parts.query:
@@ -171,14 +211,16 @@ def upgrade(
             conn = http_client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
         conn.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
         all_headers = dict(headers or {})
-        all_headers["Host"] = host_header or parts.netloc or "localhost"
+        all_headers["Host"] = host_header or host or "localhost"
+        if url_username is not None:
+            all_headers["Authorization"] = basic_auth(url_username, url_password)
         for name, value in all_headers.items():
             conn.putheader(name, value)
         conn.endheaders()
         resp = conn.getresponse()
         return Response(resp.status, dict(resp.getheaders()), b"", clock() - start)
     except (http_client.HTTPException, socket.error, socket.timeout, ssl.SSLError, OSError, ValueError) as err:
-        return Response(elapsed=clock() - start, error="%s" % (err,))
+        return Response(elapsed=clock() - start, error=_mask.scrub("%s" % (err,), secrets))
     finally:
         if conn is not None:
             conn.close()

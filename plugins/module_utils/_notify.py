@@ -150,13 +150,3 @@ def message_id(kind, response):
     if isinstance(data, dict) and isinstance(data.get("result"), dict):
         return data["result"].get("message_id")
     return None
-
-
-def scrub(text, secrets):
-    """``text`` with every secret replaced, for errors that might echo a URL."""
-    if text is None:
-        return None
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "********")
-    return text

@@ -17,6 +17,14 @@ from ansible.module_utils.six import string_types
 
 from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
 from ansible_collections.runbook.golive.plugins.module_utils._health import dig, is_missing
+from ansible_collections.runbook.golive.plugins.module_utils._mask import (
+    MASK,
+    body_secrets,
+    header_secrets,
+    mask_url,
+    secret_name,
+    url_secrets,
+)
 
 # What a check may say, and nothing else: a typo must not silently drop an expectation.
 CHECK_KEYS = (
@@ -97,7 +105,8 @@ def validate(checks, base_url=None):
         full = join_url(base_url, url)
         if full is None:
             raise GoliveError(
-                "%s: url %r is relative but base_url is not set; set base_url or give a full URL" % (label, url)
+                "%s: url %r is relative but base_url is not set; set base_url or give a full URL"
+                % (label, mask_url(url))
             )
         websocket = bool(raw.get("websocket", False))
         method = ("%s" % (raw.get("method") or "GET")).upper()
@@ -141,7 +150,7 @@ def validate(checks, base_url=None):
         headers = raw.get("headers") or {}
         if not isinstance(headers, dict):
             raise GoliveError("%s: headers is a dict of header names to values" % label)
-        name = "%s" % (raw.get("name") or "%s %s" % (method, url))
+        name = "%s" % (raw.get("name") or "%s %s" % (method, mask_url(url)))
         if name in names:
             raise GoliveError("%s: another check is already named %r; names must be unique" % (label, name))
         names.add(name)
@@ -162,6 +171,27 @@ def validate(checks, base_url=None):
             )
         )
     return out
+
+
+def secrets(checks, base_url=None, headers=None):
+    """Every secret the declared checks carry (in their URLs, secret-named headers and
+    fields of their bodies and expected JSON values), looked for before they are
+    validated, so that even the error naming a bad check hides them."""
+    found = url_secrets(base_url) + header_secrets(headers if isinstance(headers, dict) else {})
+    for raw in checks or []:
+        if not isinstance(raw, dict):
+            continue
+        if isinstance(raw.get("url"), string_types):
+            found.extend(url_secrets(raw["url"]))
+        if isinstance(raw.get("headers"), dict):
+            found.extend(header_secrets(raw["headers"]))
+        for key in ("json", "body", "json_values"):
+            if raw.get(key) is not None:
+                found.extend(body_secrets(raw[key]))
+        # json_values paths are dotted: {"auth.token": "..."} names a secret field too.
+        if isinstance(raw.get("json_values"), dict):
+            found.extend(body_secrets(dict((k.rpartition(".")[2], v) for k, v in raw["json_values"].items())))
+    return found
 
 
 def header(headers, name):
@@ -226,9 +256,13 @@ def judge(check, response, websocket_key=None):
     location = header(response.headers, "Location")
     if check["location"] is not None:
         if location is None:
-            failures.append("location: expected a redirect to %s..., got no Location header" % check["location"])
+            failures.append(
+                "location: expected a redirect to %s..., got no Location header" % mask_url(check["location"])
+            )
         elif not location.startswith(check["location"]):
-            failures.append("location: expected a redirect to %s..., got %s" % (check["location"], location))
+            failures.append(
+                "location: expected a redirect to %s..., got %s" % (mask_url(check["location"]), mask_url(location))
+            )
     if check["websocket"] and response.status == 101:
         accept = header(response.headers, "Sec-WebSocket-Accept")
         wanted = websocket_accept(websocket_key or "")
@@ -241,7 +275,7 @@ def judge(check, response, websocket_key=None):
             data = None
             failures.append(
                 "json: expected a JSON body with %s, got %r"
-                % (", ".join(sorted(check["json_values"])), response.text(80))
+                % (", ".join(sorted(check["json_values"])), response.text(80, masked=True))
             )
         if data is not None:
             for path in sorted(check["json_values"]):
@@ -249,13 +283,15 @@ def judge(check, response, websocket_key=None):
                 actual = dig(data, path)
                 if is_missing(actual):
                     failures.append("json %s: expected %s, got no such field" % (path, _show(expected)))
+                elif not _same(actual, expected) and secret_name(path.rpartition(".")[2]):
+                    failures.append("json %s: expected %s, got another value" % (path, MASK))
                 elif not _same(actual, expected):
                     failures.append("json %s: expected %s, got %s" % (path, _show(expected), _show(actual)))
     if check["body_contains"]:
         text = response.text()
         for needle in check["body_contains"]:
             if needle not in text:
-                failures.append("body: expected to contain %r, got %r" % (needle, response.text(80)))
+                failures.append("body: expected to contain %r, got %r" % (needle, response.text(80, masked=True)))
     if check["max_latency_ms"] is not None:
         latency = response.elapsed * 1000.0
         if latency > check["max_latency_ms"]:
@@ -268,13 +304,13 @@ def report(check, response, failures, body_limit):
     return dict(
         name=check["name"],
         method=check["method"],
-        url=check["url"],
+        url=mask_url(check["url"]),
         passed=not failures,
         skipped=False,
         status=response.status,
         latency_ms=round(response.elapsed * 1000.0, 1),
-        location=header(response.headers, "Location"),
-        body=response.text(body_limit),
+        location=mask_url(header(response.headers, "Location")),
+        body=response.text(body_limit, masked=True),
         error=response.error,
         failures=failures,
     )
@@ -284,7 +320,7 @@ def skipped(check, why):
     return dict(
         name=check["name"],
         method=check["method"],
-        url=check["url"],
+        url=mask_url(check["url"]),
         passed=None,
         skipped=True,
         skip_reason=why,

@@ -12,6 +12,7 @@ import ssl
 import time
 
 from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
+from ansible_collections.runbook.golive.plugins.module_utils._mask import mask_url
 
 DAY = 86400.0
 
@@ -81,6 +82,11 @@ def fetch(host, port, server_name, ca_path=None, timeout=10.0):
 
 def check(host, port, server_name=None, ca_path=None, min_days=14, timeout=10.0, now=None):
     """The whole check: a dict of facts, or GoliveError saying what is wrong."""
+    if "/" in host or "@" in host:
+        raise GoliveError(
+            "host %r is a URL, not a name or address: give the name alone (host: shop.example.com) "
+            "and the port in port" % mask_url(host)
+        )
     server_name = server_name or host
     cert = fetch(host, port, server_name, ca_path, timeout)
     facts = describe(cert, time.time() if now is None else now)

@@ -82,6 +82,40 @@ options:
       - At most this many characters of the last body are returned.
     type: int
     default: 2048
+  url_username:
+    description:
+      - User name of HTTP Basic authentication, sent with the first request. The
+        recommended way to give credentials, together with O(url_password).
+    type: str
+    version_added: 0.3.0
+  url_password:
+    description:
+      - Password of HTTP Basic authentication, with O(url_username). Never logged.
+    type: str
+    version_added: 0.3.0
+  secret_headers:
+    description:
+      - Request headers whose values are secret (C(Authorization), an API key), sent
+        like O(headers). Never logged.
+    type: dict
+    default: {}
+    version_added: 0.3.0
+notes:
+  - >-
+    Secrets are masked (V(********)) in the result, the message and the module arguments Ansible
+    echoes at C(-vvv): the password of credentials in O(url) (V(https://user:********@host/)),
+    the values of query parameters whose names look secret (V(token), V(access_token),
+    V(api_key), V(key), V(password), V(secret), V(signature), V(sig), V(auth)...), webhook
+    tokens in the path, and the values of O(headers) whose names look secret (C(Authorization),
+    C(Cookie), C(X-Api-Key)...).
+  - >-
+    A value shorter than four characters, or such as V(true), is taken for a flag, not a
+    credential, and is not hidden from the module arguments: Ansible would hide every equal
+    word and number of the result too.
+  - >-
+    Ansible writes a module's arguments to the target's system log before the module runs, with
+    only URL passwords masked. Give credentials in O(url_username) and O(url_password), and secret
+    headers in O(secret_headers), which Ansible never logs, rather than in O(url) or O(headers).
 seealso:
   - module: runbook.golive.smoke_check
 """
@@ -152,7 +186,9 @@ last_value:
   type: str
   sample: v1.4.2
 last_body:
-  description: The start of the last answer's body, cut at O(body_limit) characters.
+  description:
+    - The start of the last answer's body, cut at O(body_limit) characters, with the
+      values of secret-named JSON fields (V(token), V(password)...) masked.
   returned: always
   type: str
   sample: '{"status": "ok", "version": "v1.4.2"}'
@@ -165,7 +201,7 @@ last_error:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.runbook.golive.plugins.module_utils import _health, _http
+from ansible_collections.runbook.golive.plugins.module_utils import _health, _http, _mask
 
 
 def main():
@@ -180,8 +216,14 @@ def main():
         interval=dict(type="float", default=2),
         body_limit=dict(type="int", default=2048),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    argument_spec.update(_http.HTTP_AUTH_ARGUMENT_SPEC)
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        required_by={"url_password": "url_username"},
+        supports_check_mode=True,
+    )
     p = module.params
+    _mask.protect(module, urls=[p["url"]], headers=[p["headers"]])
     for name in ("successes", "timeout", "body_limit"):
         if p[name] <= 0:
             module.fail_json(msg="%s must be greater than 0, got %s" % (name, p[name]))
@@ -190,15 +232,20 @@ def main():
             msg="interval and fail_after must not be negative, got %s and %s" % (p["interval"], p["fail_after"])
         )
 
+    headers = dict(p["headers"])
+    headers.update(p["secret_headers"])
+
     def fetch():
         return _http.request(
             p["url"],
-            headers=p["headers"],
+            headers=headers,
             unix_socket=p["unix_socket"],
             host_header=p["host_header"],
             validate_certs=p["validate_certs"],
             ca_path=p["ca_path"],
             timeout=p["request_timeout"],
+            url_username=p["url_username"],
+            url_password=p["url_password"],
         )
 
     def judge(resp):
@@ -221,10 +268,12 @@ def main():
         failed_fast=gate.failed_fast,
         last_status=resp.status,
         last_value=None if gate.last_value is None else "%s" % gate.last_value,
-        last_body=resp.text(p["body_limit"]),
+        last_body=resp.text(p["body_limit"], masked=True),
         last_error=resp.error,
     )
-    msg = _health.explain(gate, p["url"], p["status_code"], p["json_path"], p["expected_value"], elapsed)
+    msg = _health.explain(
+        gate, _mask.mask_url(p["url"]), p["status_code"], p["json_path"], p["expected_value"], elapsed
+    )
     if gate.passed:
         module.exit_json(msg=msg, **result)
     module.fail_json(msg=msg, **result)

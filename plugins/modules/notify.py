@@ -114,8 +114,18 @@ options:
     type: bool
     default: true
 notes:
-  - O(url) and O(headers) have C(no_log). Ansible then also hides any other text
-    equal to their values in the output.
+  - O(url), O(token) and O(headers) have C(no_log). Ansible then also hides any other text
+    equal to their values in the output. The webhook's key alone (the last segment of a Slack
+    URL, the token of a Discord, Teams or C(/hooks/) URL, a Telegram bot token, secret-named
+    query parameters) is hidden as well, where an error quotes only that part of the URL.
+  - >-
+    With O(kind=slack), O(text) is shown literally: C(&), C(<) and C(>) are escaped, so a
+    value put into it (an owner, a version, an error) cannot mention C(<!channel>) or forge a
+    link C(<http://...|...>). Markup belongs in O(payload), which is sent as given.
+  - >-
+    With O(kind=telegram), O(text) is sent without C(parse_mode), as plain text that the Bot
+    API never reads as markup. A C(parse_mode) in O(payload) makes O(text) markup: escape
+    the values put into it yourself (C(<), C(>), C(&) for V(HTML)).
 seealso:
   - module: runbook.golive.release_log
 """
@@ -190,7 +200,7 @@ payload:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.runbook.golive.plugins.module_utils import _http, _notify
+from ansible_collections.runbook.golive.plugins.module_utils import _http, _mask, _notify
 from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
 
 
@@ -217,6 +227,9 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
+    # The webhook's key alone (a Slack URL's last segment, a Telegram token) is hidden too,
+    # where an error quotes a part of the URL.
+    secrets = _mask.protect(module, urls=[p["url"], p["api_url"]], secrets=[p["url"], p["token"]])
     if p["retries"] < 0 or p["backoff"] < 0 or p["request_timeout"] <= 0:
         module.fail_json(msg="retries and backoff must not be negative and request_timeout must be positive")
     try:
@@ -239,7 +252,7 @@ def main():
         )
 
     done = _notify.deliver(p["kind"], send, p["retries"], p["backoff"])
-    error = _notify.scrub(done.error, [p["url"], p["token"]])
+    error = _mask.scrub(done.error, secrets)
     result.update(
         changed=done.delivered,
         delivered=done.delivered,

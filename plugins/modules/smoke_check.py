@@ -99,7 +99,41 @@ options:
       - At most this many characters of each body are returned.
     type: int
     default: 512
+  url_username:
+    description:
+      - User name of HTTP Basic authentication, sent with every check. The recommended
+        way to give credentials, together with O(url_password).
+    type: str
+    version_added: 0.3.0
+  url_password:
+    description:
+      - Password of HTTP Basic authentication, with O(url_username). Never logged.
+    type: str
+    version_added: 0.3.0
+  secret_headers:
+    description:
+      - Request headers whose values are secret (C(Authorization), an API key), sent
+        with every check like O(headers). Never logged.
+    type: dict
+    default: {}
+    version_added: 0.3.0
 notes:
+  - >-
+    Secrets are masked (V(********)) in RV(checks), the message and the module arguments Ansible
+    echoes at C(-vvv): the password of credentials in a URL (V(https://user:********@host/)), the
+    values of query parameters whose names look secret (V(token), V(access_token), V(api_key),
+    V(key), V(password), V(secret), V(signature), V(sig), V(auth)...), webhook tokens in the path,
+    the values of headers whose names look secret (C(Authorization), C(Cookie), C(X-Api-Key)...),
+    of secret-named fields of a check's V(json) or V(body) (V(password), V(token)...), and of
+    secret-named fields of the JSON answers in RV(checks[].body).
+  - >-
+    A value shorter than four characters, or such as V(true), is taken for a flag, not a
+    credential, and is not hidden from the module arguments: Ansible would hide every equal
+    word and number of the result too.
+  - >-
+    Ansible writes a module's arguments to the target's system log before the module runs, with
+    only URL passwords masked. Give credentials in O(url_username) and O(url_password), and secret
+    headers in O(secret_headers), which Ansible never logs, rather than in URLs or O(headers).
   - The module fails when a check fails. To look at the report and decide later
     (for example to roll back), register the result and set C(failed_when) to V(false),
     or put the task in a C(block) with C(rescue).
@@ -176,7 +210,7 @@ checks:
       type: str
       sample: GET
     url:
-      description: The full URL requested.
+      description: The full URL requested, its secrets masked (V(https://user:********@host/)).
       type: str
       sample: http://127.0.0.1:8000/v1/auth/mode
     passed:
@@ -196,11 +230,13 @@ checks:
       type: float
       sample: 12.4
     location:
-      description: The C(Location) header of the answer, or null.
+      description: The C(Location) header of the answer, its secrets masked, or null.
       type: str
       sample: http://auth.lab.invalid/authorize?provider=google
     body:
-      description: The start of the body, cut at O(body_limit) characters.
+      description:
+        - The start of the body, cut at O(body_limit) characters, with the values of
+          secret-named JSON fields (V(token), V(password)...) masked.
       type: str
       sample: '{"mode": "sso"}'
     error:
@@ -232,7 +268,7 @@ skipped_count:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.runbook.golive.plugins.module_utils import _http, _smoke
+from ansible_collections.runbook.golive.plugins.module_utils import _http, _mask, _smoke
 from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
 
 
@@ -243,8 +279,14 @@ def main():
         base_url=dict(type="str"),
         body_limit=dict(type="int", default=512),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    argument_spec.update(_http.HTTP_AUTH_ARGUMENT_SPEC)
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        required_by={"url_password": "url_username"},
+        supports_check_mode=True,
+    )
     p = module.params
+    _mask.protect(module, secrets=_smoke.secrets(p["checks"], p["base_url"], p["headers"]))
     if p["body_limit"] < 0:
         module.fail_json(msg="body_limit must not be negative, got %s" % p["body_limit"])
     try:
@@ -257,10 +299,13 @@ def main():
         validate_certs=p["validate_certs"],
         ca_path=p["ca_path"],
         timeout=p["request_timeout"],
+        url_username=p["url_username"],
+        url_password=p["url_password"],
     )
 
     def send(check):
         headers = dict(p["headers"])
+        headers.update(p["secret_headers"])
         headers.update(check["headers"])
         if check["websocket"]:
             key = _smoke.new_websocket_key()

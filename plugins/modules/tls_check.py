@@ -32,7 +32,9 @@ attributes:
     platforms: posix
 options:
   host:
-    description: The address to connect to.
+    description:
+      - The name or address to connect to, not a URL. A URL is refused, its credentials
+        masked in the message.
     type: str
     required: true
   port:
@@ -115,7 +117,7 @@ dns_names:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.runbook.golive.plugins.module_utils import _tls
+from ansible_collections.runbook.golive.plugins.module_utils import _mask, _tls
 from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
 
 
@@ -132,6 +134,8 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    # A URL given as host by mistake may carry credentials: never echo them.
+    _mask.protect(module, urls=[params["host"]])
     try:
         facts = _tls.check(
             params["host"],
@@ -142,7 +146,7 @@ def main():
             params["timeout"],
         )
     except GoliveError as err:
-        result = dict(server_name=params["server_name"] or params["host"])
+        result = dict(server_name=_mask.mask_url(params["server_name"] or params["host"]))
         result.update(err.result)
         module.fail_json(msg=str(err), **result)
     module.exit_json(changed=False, **facts)

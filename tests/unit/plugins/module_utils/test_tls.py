@@ -175,3 +175,10 @@ def test_nothing_listening_and_no_tls_are_told_apart(pki):
 def test_unreadable_ca_bundle_is_named(tmp_path):
     with pytest.raises(GoliveError, match="cannot read the CA bundle .*missing.pem"):
         _tls.check("127.0.0.1", 443, "shop.lab.test", str(tmp_path / "missing.pem"))
+
+
+def test_a_url_as_host_is_refused_without_its_password():
+    with pytest.raises(GoliveError) as info:
+        _tls.check("https://ops:pw-tls-secret@shop.example.com/", 443)
+    assert "pw-tls-secret" not in str(info.value)
+    assert "https://ops:********@shop.example.com/" in str(info.value) and "give the name alone" in str(info.value)

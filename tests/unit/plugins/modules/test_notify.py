@@ -85,3 +85,39 @@ def test_argument_errors(run_module, serve, args, message):
     serve(_http.Response(200, {}, b"ok"))
     result, failed = run_module(notify.main, args)
     assert failed and message in result["msg"]
+
+
+def test_an_owner_cannot_ping_the_channel_or_forge_a_link(run_module, serve):
+    calls = serve(_http.Response(200, {}, b"ok"))
+    owner = "<!channel> <http://evil.example|click> & co"
+    result, failed = run_module(notify.main, dict(url=HOOK, text="production: v2 by %s: done" % owner))
+    assert not failed
+    sent = calls[0]["body"]["text"]
+    assert sent == "production: v2 by &lt;!channel&gt; &lt;http://evil.example|click&gt; &amp; co: done"
+    assert "<" not in sent and ">" not in sent
+
+
+def test_telegram_text_is_plain_text(run_module, serve):
+    calls = serve(_http.Response(200, {}, b'{"ok": true, "result": {"message_id": 1}}'))
+    result, failed = run_module(
+        notify.main, dict(kind="telegram", token="1:AA", chat_id="5", text="by <b>x</b> & *y*", api_url="http://h")
+    )
+    assert not failed
+    assert calls[0]["body"] == {"chat_id": "5", "text": "by <b>x</b> & *y*"}
+
+
+def test_an_error_quoting_the_webhook_key_alone_hides_it(run_module, serve):
+    # A proxy or a receiver may quote the path only, without the scheme and host.
+    serve(_http.Response(404, {}, b"no such hook: /services/T000/B000/XXXX"))
+    hook = "https://hooks.slack.com/services/T000/B000/XXXX"
+    result, failed = run_module(notify.main, dict(url=hook, text="x", retries=0))
+    assert failed and "XXXX" not in result["msg"] and "XXXX" not in result["last_error"]
+    assert result["last_error"] == "status 404: no such hook: /services/T000/B000/********"
+
+
+def test_telegram_token_hidden_in_errors(run_module, serve):
+    serve(_http.Response(401, {}, b'{"ok": false, "description": "Unauthorized: bot 123:tg-secret-5"}'))
+    result, failed = run_module(
+        notify.main, dict(kind="telegram", token="123:tg-secret-5", chat_id="5", text="x", retries=0)
+    )
+    assert failed and "tg-secret-5" not in result["msg"] and "tg-secret-5" not in result["last_error"]

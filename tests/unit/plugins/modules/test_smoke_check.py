@@ -104,9 +104,11 @@ class OneShotServer:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(1)
+        # A test that fails before connecting must not leave the run waiting for it.
+        self.sock.settimeout(10)
         self.port = self.sock.getsockname()[1]
         self.request = b""
-        self.thread = threading.Thread(target=self._serve, args=(reply,))
+        self.thread = threading.Thread(target=self._serve, args=(reply,), daemon=True)
         self.thread.start()
 
     def _serve(self, reply):
@@ -151,3 +153,93 @@ def test_websocket_refused_by_a_plain_http_endpoint(run_module):
     )
     server.thread.join(5)
     assert failed and "'ws' (GET http://127.0.0.1:%d/ws): status: expected 101, got 404" % server.port in result["msg"]
+
+
+@pytest.fixture
+def as_ansible_sees_it(monkeypatch):
+    """``run(main, args)`` -> the result exactly as the module prints it to the controller
+    (after Ansible's no_log filtering, invocation included), and what it logs on the target."""
+    from ansible.module_utils import basic
+    from ansible.module_utils.testing import patch_module_args
+
+    seen = dict(logged=[])
+    monkeypatch.setattr(basic.AnsibleModule, "_record_module_result", lambda self, o: seen.update(out=o))
+    monkeypatch.setattr(basic.AnsibleModule, "log", lambda self, msg, log_args=None: seen["logged"].append(log_args))
+
+    def run(main, args):
+        with patch_module_args(dict(args, _ansible_verbosity=3)), pytest.raises(SystemExit):
+            main()
+        return seen["out"], json.dumps(seen["out"]), json.dumps(seen["logged"])
+
+    return run
+
+
+def test_secrets_of_a_failing_check_are_in_neither_result_nor_message(as_ansible_sees_it):
+    reply = b'{"error": "denied", "token": "srv-tok-123"}'
+    server = OneShotServer(
+        lambda req: b"HTTP/1.1 401 Unauthorized\r\nContent-Length: %d\r\n\r\n%s" % (len(reply), reply)
+    )
+    url = "http://deploy:hunter2-secret@127.0.0.1:%d/login?token=qtok-456&lang=en" % server.port
+    check = dict(
+        method="POST",
+        url=url,
+        headers={"Authorization": "Bearer bear-789", "X-Smoke": "1"},
+        json={"username": "smoke", "password": "pw-smoke-000"},
+    )
+    out, printed, _logged = as_ansible_sees_it(smoke_check.main, dict(checks=[check]))
+    server.thread.join(5)
+    # Masking is for the output only: the server got the real credentials.
+    assert "Authorization: Bearer bear-789\r\n" in server.request.decode()
+    assert out["failed"] is True and out["invocation"]["module_args"]["checks"]
+    masked = "http://deploy:********@127.0.0.1:%d/login?token=********&lang=en" % server.port
+    assert out["checks"][0]["url"] == masked and masked in out["msg"]
+    assert "status: expected 200, got 401" in out["msg"]
+    assert out["checks"][0]["body"] == '{"error": "denied", "token": "********"}'
+    for secret in ("hunter2-secret", "qtok-456", "bear-789", "pw-smoke-000", "srv-tok-123"):
+        assert secret not in printed, secret
+    # Only the secrets are hidden: the check's other values are shown as they are.
+    assert out["invocation"]["module_args"]["checks"][0]["headers"]["X-Smoke"] == "1"
+
+
+def test_a_bad_check_is_named_without_its_password(as_ansible_sees_it):
+    out, printed, _logged = as_ansible_sees_it(
+        smoke_check.main, dict(checks=[dict(url="http://u:pw-bad-1@h/x", status="teapot")])
+    )
+    assert out["failed"] is True and "status 'teapot' is not an HTTP status" in out["msg"]
+    assert "pw-bad-1" not in printed
+
+
+def test_basic_auth_from_url_password_is_sent_and_never_logged(as_ansible_sees_it):
+    server = OneShotServer(lambda req: b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    out, printed, logged = as_ansible_sees_it(
+        smoke_check.main,
+        dict(
+            base_url="http://127.0.0.1:%d" % server.port,
+            url_username="deploy",
+            url_password="basic-pw-222",
+            secret_headers={"X-Api-Key": "hdr-key-333"},
+            checks=[dict(url="/private")],
+        ),
+    )
+    server.thread.join(5)
+    request = server.request.decode()
+    assert "Authorization: %s\r\n" % _http.basic_auth("deploy", "basic-pw-222") in request
+    assert "X-Api-Key: hdr-key-333\r\n" in request
+    assert not out.get("failed"), out["msg"]
+    # Neither in the output nor in the arguments Ansible logs on the target before the module runs.
+    for secret in ("basic-pw-222", "hdr-key-333"):
+        assert secret not in printed and secret not in logged and logged != "[]"
+
+
+def test_websocket_credentials_go_in_an_authorization_header_not_the_host(run_module):
+    server = OneShotServer(websocket_reply)
+    result, failed = run_module(
+        smoke_check.main,
+        dict(base_url="http://u:ws-pw@127.0.0.1:%d" % server.port, checks=[dict(name="ws", url="/ws", websocket=True)]),
+    )
+    server.thread.join(5)
+    assert not failed, result["msg"]
+    request = server.request.decode()
+    assert "Host: 127.0.0.1:%d\r\n" % server.port in request
+    assert "Authorization: %s\r\n" % _http.basic_auth("u", "ws-pw") in request
+    assert result["checks"][0]["url"] == "http://u:********@127.0.0.1:%d/ws" % server.port
