@@ -729,17 +729,12 @@ def verify(file_copy=None, table_copy=None, bad_lines=()):
         problems.extend(found)
         explained |= seen
         for env, entries in unchained.items():
+            span = copy.spot(entries[0])
+            if len(entries) > 1:
+                span += " to %s" % copy.spot(entries[-1])
             unchained_notes.append(
-                "%s %s: %d record%s of environment %s (%s to %s) not chained (written before chaining)"
-                % (
-                    copy.kind,
-                    copy.name,
-                    len(entries),
-                    "s" if len(entries) > 1 else "",
-                    env,
-                    copy.spot(entries[0]),
-                    copy.spot(entries[-1]),
-                )
+                "%s %s: %d record%s of environment %s (%s) not chained (written before chaining)"
+                % (copy.kind, copy.name, len(entries), "s" if len(entries) > 1 else "", env, span)
             )
     if file_copy is not None and table_copy is not None:
         problems.extend(compare_copies(file_copy, table_copy, explained))
@@ -787,21 +782,30 @@ def _decisions_sql():
 
 
 def create_sql(table):
-    """Create the table if missing, then bring an older table's CHECK on decision up to date."""
+    """Create the table if missing, bring an older table's CHECK on decision up to date and make it
+    append-only. The CREATE runs only when the table is missing: even with IF NOT EXISTS, it needs
+    CREATE on the schema, which a role that only inserts does not have."""
     name = table_sql_name(table)
     return (
         (
-            "CREATE TABLE IF NOT EXISTS %s (\n"
-            "  id bigserial PRIMARY KEY,\n"
-            "  release_id text NOT NULL,\n"
-            "  environment text NOT NULL,\n"
-            "  decision text NOT NULL CONSTRAINT %s CHECK (decision IN (%s)),\n"
-            "  phase text NOT NULL,\n"
-            "  version text NOT NULL,\n"
-            "  recorded_at timestamptz NOT NULL,\n"
-            "  record jsonb NOT NULL,\n"
-            "  UNIQUE (release_id, decision, phase)\n"
-            ");\n" % (name, _pg.quote_ident(decision_check_name(table)), _decisions_sql())
+            "DO $golive$\n"
+            "BEGIN\n"
+            "  IF to_regclass(%s) IS NULL THEN\n"
+            "    CREATE TABLE IF NOT EXISTS %s (\n"
+            "      id bigserial PRIMARY KEY,\n"
+            "      release_id text NOT NULL,\n"
+            "      environment text NOT NULL,\n"
+            "      decision text NOT NULL CONSTRAINT %s CHECK (decision IN (%s)),\n"
+            "      phase text NOT NULL,\n"
+            "      version text NOT NULL,\n"
+            "      recorded_at timestamptz NOT NULL,\n"
+            "      record jsonb NOT NULL,\n"
+            "      UNIQUE (release_id, decision, phase)\n"
+            "    );\n"
+            "  END IF;\n"
+            "END\n"
+            "$golive$;\n"
+            % (_pg.quote_literal(name), name, _pg.quote_ident(decision_check_name(table)), _decisions_sql())
         )
         + migrate_sql(table)
         + append_only_sql(table)
@@ -996,16 +1000,18 @@ def find_sql(table, rec):
 
 
 def all_sql(table):
-    """Every row as ``{"id": ..., "record": ...}``, oldest first, as one JSON array."""
+    """Every row as ``{"id": ..., "environment": ..., "record": ...}``, oldest first, as one JSON array."""
     name = table_sql_name(table)  # quoted by _pg
     return (
-        "SELECT coalesce(json_agg(json_build_object('id', id, 'record', record) ORDER BY id), '[]'::json) "  # noqa: S608
+        "SELECT coalesce(json_agg(json_build_object('id', id, 'environment', environment, 'record', record) "  # noqa: S608
+        "ORDER BY id), '[]'::json) "
         "FROM %s;\n" % name
     )
 
 
 def db_rows(conn, database, table):
-    """Every row of the table (``{"id", "record"}``), oldest first; none when it does not exist yet."""
+    """Every row of the table (``{"id", "environment", "record"}``), oldest first; none when it does not
+    exist yet."""
     if not conn.psql_json(database, exists_sql(table), "release log table %s: look it up" % table):
         return []
     return conn.psql_json(database, all_sql(table), "release log table %s: read it" % table) or []
@@ -1234,7 +1240,9 @@ def _present_table_only(module, conn, rec):
         rec.update(chain_fields(entries, rec["environment"]))
         if module.check_mode:
             return None, dict(table=True)
-        last_id = max([row["id"] for row in rows if row["record"].get("environment") == rec["environment"]] or [0])
+        # The environment column, as the insert's guard reads it (a row of an earlier version may
+        # lack it in its record).
+        last_id = max([row["id"] for row in rows if row.get("environment") == rec["environment"]] or [0])
         if db_insert(conn, database, table, rec, after_id=last_id):
             return None, dict(table=True)
     raise GoliveError(

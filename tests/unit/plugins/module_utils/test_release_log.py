@@ -374,9 +374,16 @@ ALL_DECISIONS = "'go', 'rollback', 'partial', 'refused', 'interrupted'"
 )
 def test_create_sql_names_the_decision_check(table, name, check):
     sql = _release_log.create_sql(table)
-    assert sql.startswith("CREATE TABLE IF NOT EXISTS %s (" % name)
-    assert "decision text NOT NULL CONSTRAINT %s CHECK (decision IN (%s))," % (check, ALL_DECISIONS) in sql
-    assert sql.index("CREATE TABLE") < sql.index("DO $golive$")
+    lines = [line.strip() for line in sql.splitlines()]
+    # Created only when missing: a role with INSERT and SELECT alone may not even try (CREATE on the schema).
+    assert lines[:4] == [
+        "DO $golive$",
+        "BEGIN",
+        "IF to_regclass('%s') IS NULL THEN" % name.replace("'", "''"),
+        "CREATE TABLE IF NOT EXISTS %s (" % name,
+    ]
+    assert "decision text NOT NULL CONSTRAINT %s CHECK (decision IN (%s))," % (check, ALL_DECISIONS) in lines
+    assert sql.index("CREATE TABLE") < sql.index("LOCK TABLE") < sql.index("CREATE TRIGGER")
 
 
 @pytest.mark.parametrize(
@@ -417,9 +424,12 @@ def test_insert_migrates_and_inserts_in_one_transaction():
     record = _release_log.build(params(decision="refused"), now=NOW)
     assert _release_log.db_insert(conn, "golive_app", "audit.releases", record)
     (script,) = conn.scripts
-    assert script.startswith("BEGIN;\nCREATE TABLE IF NOT EXISTS")
+    assert script.startswith('BEGIN;\nDO $golive$\nBEGIN\n  IF to_regclass(\'"audit"."releases"\') IS NULL THEN')
     assert script.endswith("RETURNING id;\nCOMMIT;\n")
-    order = [script.index(s) for s in ("BEGIN;", "CREATE TABLE", "DO $golive$", "INSERT INTO", "COMMIT;")]
+    order = [
+        script.index(s)
+        for s in ("BEGIN;", "CREATE TABLE", "pg_get_constraintdef", "CREATE TRIGGER", "INSERT INTO", "COMMIT;")
+    ]
     assert order == sorted(order)
 
 
@@ -470,7 +480,7 @@ class FakeConnection:
         if "to_regclass" in sql:
             return self.exists
         if "json_agg" in sql:
-            return [dict(id=i + 1, record=r) for i, r in enumerate(self.records)]
+            return [dict(id=i + 1, environment=r.get("environment"), record=r) for i, r in enumerate(self.records)]
         return self.logged
 
     def psql(self, database, sql, what):
@@ -483,7 +493,7 @@ def test_db_insert_when_new_and_not_in_check_mode():
     module = FakeModule(**params())
     result = _release_log.run(module, lambda: conn)
     assert result["changed"] and result["written"] == {"table": True} and result["table_error"] is None
-    assert len(conn.scripts) == 1 and conn.scripts[0].startswith("BEGIN;\nCREATE TABLE IF NOT EXISTS")
+    assert len(conn.scripts) == 1 and "CREATE TABLE IF NOT EXISTS" in conn.scripts[0]
 
 
 def test_db_check_mode_inserts_nothing():
@@ -882,6 +892,16 @@ def test_a_row_edited_in_the_table(log5):
     assert problems[0]["msg"].endswith("file %s line 1 still holds the original (fields that differ: owner)" % path)
 
 
+def test_one_record_written_before_chaining(tmp_path):
+    path = tmp_path / "releases.jsonl"
+    path.write_text(_release_log.dumps(dict(release_id="o1", environment="lab", decision="go", version="v0")) + "\n")
+    append(path, "r1")
+    result = verify_file(path)
+    assert result["chain_ok"] and result["unchained"] == [
+        "file %s: 1 record of environment lab (line 1) not chained (written before chaining)" % path
+    ]
+
+
 def test_an_unchained_record_after_chained_ones(log5):
     path, lines = log5
     intruder = _release_log.dumps(dict(release_id="x", environment="lab", decision="go", phase="final", version="v0"))
@@ -973,6 +993,23 @@ class RacingConnection(FakeConnection):
         return "43\n"
 
 
+def test_table_alone_guards_with_the_environment_column():
+    # A row of an earlier version whose record lacks the environment: the guard reads the column.
+    conn = FakeConnection(records=[dict(release_id="old", decision="go", version="v1")])
+    original = conn.psql_json
+
+    def psql_json(database, sql, what):
+        rows = original(database, sql, what)
+        if "json_agg" in sql:
+            rows[0]["environment"] = "lab"
+        return rows
+
+    conn.psql_json = psql_json
+    result = _release_log.run(FakeModule(**params(release_id="r1", environment="lab")), lambda: conn)
+    assert result["written"] == {"table": True} and result["record"]["seq"] == 1
+    assert "WHERE o.environment = r->>'environment'), 0) = 1\nON CONFLICT" in conn.scripts[0]
+
+
 def test_table_alone_reads_again_when_another_writer_came_first():
     conn = RacingConnection(records=[])
     result = _release_log.run(FakeModule(**params(release_id="r1", environment="lab")), lambda: conn)
@@ -983,8 +1020,8 @@ def test_table_alone_reads_again_when_another_writer_came_first():
 
 
 def test_create_sql_makes_the_table_append_only():
-    sql = _release_log.create_sql("audit.releases")
-    block = sql[sql.index("DO $golive$", sql.index("DO $golive$") + 1) :]
+    block = _release_log.append_only_sql("audit.releases")
+    assert block in _release_log.create_sql("audit.releases")
     lines = [line.strip() for line in block.splitlines()]
     assert (
         'CREATE OR REPLACE FUNCTION "audit"."releases_append_only"() RETURNS trigger LANGUAGE plpgsql AS $fn$' in lines
