@@ -30,13 +30,17 @@ from .conftest import (
     Traffic,
     assert_fleet,
     assert_settled,
+    assert_writes_kept,
     dexec,
     golive,
+    items_rows,
     journal,
+    lb_versions,
     live_release,
     lock_holder,
     maintenance_on,
     playbook,
+    pool_out,
     psql,
     release_log,
     sh,
@@ -288,6 +292,56 @@ def test_host_lost_in_the_rolling_deploy_is_a_rollback_that_did_not_verify_then_
     assert recovered.returncode == 0, recovered.output[-6000:]
     assert_fleet("v1.0.0")
     assert table_fingerprints() == db_before
+    assert_settled()
+    assert release_log()[0]["extra"]["recovered_run"] == left["release_id"]
+
+
+def test_host_unreachable_after_its_switch_is_left_out_of_rotation_and_recovered():
+    # app2 is reached through the Docker API (tests/e2e/app2-docker-api.yml): when its container
+    # is renamed, Ansible cannot find it and the host is unreachable, as one whose SSH stops
+    # answering, while its app goes on serving. Ansible drops such a host from the play without
+    # any rescue; the go-live must still not be declared live, and must say what it left.
+    db_before = table_fingerprints()
+    rows_before = items_rows()
+    app2 = "golive-lab-app2"
+    with Traffic() as traffic:
+        run = start("v1.1.0", "-i", str(ROOT / "tests/e2e/app2-docker-api.yml"))
+        try:
+            wait_for(
+                "app2 to serve v1.1.0",
+                lambda: (journal() or {}).get("hosts", {}).get("app2", {}).get("healthy") in (True, "True", "true"),
+                proc=run,
+            )
+            sh("docker", "rename", app2, app2 + "-unreachable")
+            out = run.communicate(timeout=600)[0]
+            # While it cannot be reached, the load balancer sends it nothing (it still serves v1.1.0).
+            out_of_rotation = pool_out()
+            app1_serves = live_release("app1")["version"]
+            lb_serves = lb_versions()
+        finally:
+            sh("docker", "rename", app2 + "-unreachable", app2, check=False)
+    print("requests through lb1: %d, failed: %d %s" % (traffic.sent, len(traffic.failures), traffic.failures[:5]))
+    flat = " ".join(out.split())
+    assert run.returncode != 0
+    assert "is not live" not in flat and "v1.1.0 is live" not in flat, out[-4000:]
+    assert "app2 did not finish the verify phase (the connection to it was lost)" in flat, out[-4000:]
+    assert "THE ROLLBACK DID NOT VERIFY: app2 could not be reached to return it to v1.0.0" in flat, out[-4000:]
+    assert (out_of_rotation, app1_serves, lb_serves) == (["app2"], "v1.0.0", {(200, "v1.0.0")})
+    assert traffic.failures == []
+    record = release_log()[0]
+    assert (record["decision"], record["extra"]["failed_phase"]) == ("rollback", "verify")
+    assert record["extra"]["rollback_verified"] in (False, "False", "false")
+    left = journal()
+    assert left is not None and left["hosts"]["app2"]["serving"] == "v1.1.0"
+    assert lock_holder()["release_id"] == left["release_id"]
+
+    recovered = playbook("recover.yml", "-e", "golive_recover=%s" % left["release_id"])
+    assert recovered.returncode == 0, recovered.output[-6000:]
+    assert_fleet("v1.0.0")
+    # Table by table as before, but for the items users created meanwhile, all of them kept.
+    after = table_fingerprints()
+    assert {t: fp for t, fp in after.items() if t != "items"} == {t: fp for t, fp in db_before.items() if t != "items"}
+    assert_writes_kept(rows_before, traffic)
     assert_settled()
     assert release_log()[0]["extra"]["recovered_run"] == left["release_id"]
 
