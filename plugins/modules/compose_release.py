@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: compose_release
 short_description: Release Docker Compose services by image tag, and say which tags ran before
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - With O(state=present), in a compose project directory, records the image tag each listed
     service runs now, sets the new tag of each (in an env file or an override file, written

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: compose_status
 short_description: Check that Docker Compose services run, are healthy and log no errors
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - For every listed service of a compose project, through the Docker SDK for Python, checks
     that each of its containers runs (and is C(healthy) where the image or the compose file has

@@ -71,7 +71,6 @@ options:
       - V(0) waits for the whole O(timeout).
     type: int
     default: 0
-    version_added: 0.2.0
   interval:
     description:
       - Seconds between attempts.
@@ -87,19 +86,16 @@ options:
       - User name of HTTP Basic authentication, sent with the first request. The
         recommended way to give credentials, together with O(url_password).
     type: str
-    version_added: 0.3.0
   url_password:
     description:
       - Password of HTTP Basic authentication, with O(url_username). Never logged.
     type: str
-    version_added: 0.3.0
   secret_headers:
     description:
       - Request headers whose values are secret (C(Authorization), an API key), sent
         like O(headers). Never logged.
     type: dict
     default: {}
-    version_added: 0.3.0
 notes:
   - >-
     Secrets are masked (V(********)) in the result, the message and the module arguments Ansible
@@ -174,7 +170,6 @@ failed_fast:
   returned: always
   type: bool
   sample: false
-  version_added: 0.2.0
 last_status:
   description: HTTP status of the last answer, or null if it did not answer.
   returned: always

@@ -173,7 +173,6 @@ compression:
   returned: always
   type: str
   sample: zstd:6
-  version_added: 0.2.0
 size:
   description: Bytes written (for a directory, the sum of its files).
   returned: success and not check mode
@@ -197,7 +196,6 @@ manifest_sha256:
   returned: success and not check mode
   type: str
   sample: 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae
-  version_added: 0.3.0
 toc_sha256:
   description:
     - SHA-256 of the archive's table of contents, as the manifest records it (C(toc_sha256_method) there);
@@ -205,7 +203,6 @@ toc_sha256:
   returned: success and not check mode
   type: str
   sample: ec356c3981293fa19f13892d98c7a8fba6cd50836e94cf79fc28a9518953604d
-  version_added: 0.3.0
 sha256:
   description:
     - SHA-256 of the backup file; for a directory, the SHA-256 over the lines
@@ -248,7 +245,6 @@ xid_snapshot:
   returned: success and not check mode
   type: str
   sample: "745:749:746,747"
-  version_added: 0.2.0
 server_version:
   description: The server's version.
   returned: always

@@ -185,7 +185,6 @@ compression:
   returned: always
   type: str
   sample: zstd:6
-  version_added: 0.2.0
 backup_started_at:
   description: When the backup was started (UTC), from the manifest.
   returned: always
@@ -206,13 +205,11 @@ manifest_sha256:
   returned: always
   type: str
   sample: 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae
-  version_added: 0.3.0
 toc_sha256:
   description: The digest of the archive's table of contents from the manifest (null in manifests of earlier versions).
   returned: always
   type: str
   sample: ec356c3981293fa19f13892d98c7a8fba6cd50836e94cf79fc28a9518953604d
-  version_added: 0.3.0
 verified_mark:
   description:
     - The verified mark written (or, in check mode, that would be), or null with O(mark_verified=false) or
@@ -220,14 +217,12 @@ verified_mark:
   returned: success
   type: str
   sample: /var/backups/golive_app/golive_app-20261122T020000Z.verified.json
-  version_added: 0.3.0
 toc_problems:
   description: What in the archive's table of contents differs from the manifest.
   returned: failure of the toc check
   type: list
   elements: str
   sample: ["the archive is a dump of database golive_shop, the manifest says golive_app"]
-  version_added: 0.3.0
 """
 
 from ansible.module_utils.basic import AnsibleModule

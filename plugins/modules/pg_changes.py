@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: pg_changes
 short_description: Count the rows of a PostgreSQL database that a restore of a backup would discard
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Compares the live database with a backup taken by M(runbook.golive.pg_backup) and counts, table
     by table, the rows written since the backup, which a restore of it would throw away.

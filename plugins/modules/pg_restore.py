@@ -103,7 +103,6 @@ options:
       - With O(keep_previous) too, a copy is dropped when either says so.
       - Nothing is dropped unless the restore was verified (O(verify_row_counts) with a manifest).
     type: float
-    version_added: 0.3.0
   verify_row_counts:
     description:
       - Before the cut-over, count the rows of every table of the restored database (C(SELECT count(*))
@@ -114,7 +113,6 @@ options:
       - It reads every table once, which takes about as long as the counts took during the backup.
     type: bool
     default: true
-    version_added: 0.3.0
   cutover_timeout:
     description:
       - Seconds to wait in the cut-over for the other sessions of O(database) to end.
@@ -191,14 +189,12 @@ verified_row_counts:
   returned: always
   type: int
   sample: 6
-  version_added: 0.3.0
 row_count_differences:
   description: Tables whose row count in the restored database differs from the manifest (null = table missing).
   returned: failure of the verification
   type: list
   elements: dict
   sample: [{"table": "public.orders", "expected": 1200, "got": 1100}]
-  version_added: 0.3.0
 restore_seconds:
   description: Seconds to create the new database, restore into it and verify it.
   returned: success and not check mode

@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 module: pg_schema_undo
 short_description: Remove the schema objects a release added to a PostgreSQL database, in one transaction,
   when that is all that differs
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Fingerprints the database as M(runbook.golive.pg_fingerprint) does and compares its schema
     objects with O(before), the fingerprint taken before the release.

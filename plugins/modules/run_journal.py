@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: run_journal
 short_description: Keep the run state of a go-live in one JSON journal file, so that a killed run can be recovered
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - A go-live keeps one journal, a JSON file on one host (the primary app host), written at
     every phase transition and every host switch. After a C(kill -9) of C(ansible-playbook)

@@ -104,19 +104,16 @@ options:
       - User name of HTTP Basic authentication, sent with every check. The recommended
         way to give credentials, together with O(url_password).
     type: str
-    version_added: 0.3.0
   url_password:
     description:
       - Password of HTTP Basic authentication, with O(url_username). Never logged.
     type: str
-    version_added: 0.3.0
   secret_headers:
     description:
       - Request headers whose values are secret (C(Authorization), an API key), sent
         with every check like O(headers). Never logged.
     type: dict
     default: {}
-    version_added: 0.3.0
 notes:
   - >-
     Secrets are masked (V(********)) in RV(checks), the message and the module arguments Ansible
