@@ -16,8 +16,11 @@ description:
     same moment exactly one creates it. The winner writes C(owner.json) inside with the
     owner, the release id, the host, the pid and the time.
   - A second O(state=acquired) by anyone else fails and says who holds the lock, since when,
-    and for which release. The same owner with the same release id acquiring again is not a
-    change, so a rerun of a go-live keeps its lock.
+    and for which release. The same owner with the same release id (and the same O(token))
+    acquiring again is not a change, so a rerun of a task keeps its lock.
+  - The lock directory's parent is created owned by the running user with mode 0700. The parent,
+    the lock directory and C(owner.json) are refused when another user owns them or may write
+    to them (the message says how to fix it), and so is a symbolic link in their place.
   - A lock older than O(ttl) seconds is stale. It is broken only with O(break_stale=true),
     and the result says whose it was.
   - Releasing someone else's lock is refused unless O(force=true). Releasing a lock that
@@ -48,7 +51,9 @@ options:
     default: golive
   path:
     description:
-      - The lock directory, instead of the one derived from O(name). Its parent is created if missing.
+      - The lock directory, instead of the one derived from O(name). Its parent is created if missing
+        (mode 0700). Prefer a directory that survives a reboot and that only root may write to,
+        such as V(/var/lib/runbook-golive/locks/golive).
     type: path
   owner:
     description:
@@ -57,6 +62,20 @@ options:
   release_id:
     description:
       - The release the lock is taken for. With O(state=released), when given it must match too.
+    type: str
+  token:
+    description:
+      - A random string the caller generates once per run and keeps in a fact (see the examples,
+        an C(ansible.builtin.password) lookup of V(/dev/null) made once with C(set_fact)), stored
+        in C(owner.json) and never returned.
+      - With O(state=acquired), a lock already held by the same owner and release is kept only
+        when its token is this one. Without tokens, two runs of the same go-live started
+        together (a job launched twice) would both believe they hold the lock; a token makes
+        the lock safe against that.
+      - With O(state=released), a lock that holds a token is released only with that token
+        (or with O(force=true)).
+      - Without a token the lock works as before tokens existed, but a lock taken with a token
+        is not kept for a caller without one.
     type: str
   ttl:
     description:
@@ -79,10 +98,19 @@ notes:
 """
 
 EXAMPLES = r"""
+- name: Make this run's lock token, once
+  ansible.builtin.set_fact:
+    golive_lock_token: >-
+      {{ lookup('ansible.builtin.password', '/dev/null',
+                chars=['ascii_letters', 'digits'], length=24) }}
+  run_once: true
+  no_log: true
+
 - name: Take the deploy lock for this go-live
   runbook.golive.deploy_lock:
     owner: "{{ lookup('ansible.builtin.env', 'USER') }}"
     release_id: "{{ golive_release_id }}"
+    token: "{{ golive_lock_token }}"
   run_once: true
   delegate_to: "{{ groups['lb'][0] }}"
 
@@ -91,6 +119,7 @@ EXAMPLES = r"""
     state: released
     owner: "{{ lookup('ansible.builtin.env', 'USER') }}"
     release_id: "{{ golive_release_id }}"
+    token: "{{ golive_lock_token }}"
   run_once: true
   delegate_to: "{{ groups['lb'][0] }}"
 
@@ -120,7 +149,8 @@ held:
   sample: true
 lock:
   description:
-    - The holder's record after the task (with O(state=released), null), as in C(owner.json).
+    - The holder's record after the task (with O(state=released), null), as in C(owner.json),
+      without its token.
     - Without an C(owner.json), for a lock whose creator crashed, only C(acquired_at) and
       C(acquired_epoch) (from the directory) and C(incomplete=true) are set.
   returned: always
@@ -200,6 +230,7 @@ def main():
             path=dict(type="path"),
             owner=dict(type="str"),
             release_id=dict(type="str"),
+            token=dict(type="str", no_log=True),
             ttl=dict(type="int", default=7200),
             break_stale=dict(type="bool", default=False),
             force=dict(type="bool", default=False),
@@ -210,14 +241,19 @@ def main():
     p = module.params
     if p["ttl"] <= 0:
         module.fail_json(msg="ttl must be greater than 0, got %s" % p["ttl"])
+    token = p["token"]
+    if _lock.token_problem(token):
+        module.fail_json(msg=_lock.token_problem(token))
     if not p["path"] and ("/" in p["name"] or p["name"] in ("", ".", "..")):
         module.fail_json(msg="name %r is not a plain name; give path for a lock elsewhere" % p["name"])
     lock = _lock.Lock(module, p["path"] or os.path.join("/var/lock/runbook-golive", p["name"]))
     try:
         if p["state"] == "acquired":
-            result = _lock.acquire(lock, p["owner"], p["release_id"], p["ttl"], p["break_stale"], module.check_mode)
+            result = _lock.acquire(
+                lock, p["owner"], p["release_id"], p["ttl"], p["break_stale"], module.check_mode, token=token
+            )
         elif p["state"] == "released":
-            result = _lock.release(lock, p["owner"], p["release_id"], p["force"], module.check_mode)
+            result = _lock.release(lock, p["owner"], p["release_id"], p["force"], module.check_mode, token=token)
         else:
             result = _lock.inspect(lock, p["ttl"])
     except GoliveError as err:

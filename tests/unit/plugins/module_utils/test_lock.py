@@ -8,6 +8,7 @@ __metaclass__ = type
 
 import json
 import os
+import stat
 import threading
 
 import pytest
@@ -114,3 +115,134 @@ def test_remove_leaves_a_lock_that_changed_hands(tmp_path):
     assert lock.read()["owner"] == "bob"
     assert lock.remove(lock.read()) and lock.read() is None
     assert os.listdir(str(tmp_path)) == []
+
+
+# A per-run token: two runs of the same owner and release (a double-launched job) are two holders.
+TOKEN = "q7Wm2ZkR0cLx9Fh3Vb8NtY1s"
+OTHER = "a" * 24
+
+
+@pytest.mark.parametrize(
+    "held_token, token, decision",
+    [
+        (TOKEN, TOKEN, "keep"),  # this run again: a rerun of the task keeps its lock
+        (TOKEN, OTHER, "held"),  # the same owner and release, another run
+        (TOKEN, None, "held"),  # a caller without a token cannot prove it is the holder
+        (None, TOKEN, "held"),
+        (None, None, "keep"),  # no tokens at all: as before tokens existed
+    ],
+)
+def test_acquire_with_tokens(held_token, token, decision):
+    held = _lock.make_record("alice", "r1", 3600, NOW - 60, host="lb1", pid=42, token=held_token)
+    assert _lock.decide_acquire(held, "alice", "r1", NOW, 3600, False, token=token) == decision
+
+
+@pytest.mark.parametrize(
+    "held_token, token, force, decision",
+    [
+        (TOKEN, TOKEN, False, "remove"),
+        (TOKEN, OTHER, False, "refuse"),
+        (TOKEN, None, False, "refuse"),
+        (TOKEN, None, True, "force"),
+        (None, TOKEN, False, "remove"),  # a lock without a token: owner and release decide, as before
+    ],
+)
+def test_release_with_tokens(held_token, token, force, decision):
+    held = _lock.make_record("alice", "r1", 3600, NOW - 60, host="lb1", pid=42, token=held_token)
+    assert _lock.decide_release(held, "alice", "r1", force, token=token) == decision
+
+
+def test_the_token_is_kept_in_the_file_and_out_of_what_is_returned(tmp_path):
+    lock = _lock.Lock(Module, str(tmp_path / "golive"))
+    result = _lock.acquire(lock, "alice", "r1", 3600, False, False, token=TOKEN)
+    assert result["decision"] == "create" and TOKEN not in json.dumps(result)
+    assert json.loads((tmp_path / "golive" / "owner.json").read_text())["token"] == TOKEN
+    with pytest.raises(_lock.GoliveError) as info:
+        _lock.acquire(lock, "alice", "r1", 3600, False, False, token=OTHER)
+    assert "another run" in str(info.value) and TOKEN not in str(info.value) and OTHER not in str(info.value)
+    assert TOKEN not in json.dumps(info.value.result)
+    with pytest.raises(_lock.GoliveError) as info:
+        _lock.release(lock, "alice", "r1", False, False, token=OTHER)
+    assert TOKEN not in str(info.value) and TOKEN not in json.dumps(info.value.result)
+    assert _lock.release(lock, "alice", "r1", False, False, token=TOKEN)["decision"] == "remove"
+
+
+# The lock's place: nobody but its user may create, move or replace what is in it.
+
+
+def test_a_new_parent_directory_is_private(tmp_path):
+    lock = _lock.Lock(Module, str(tmp_path / "locks" / "golive"))
+    assert lock.create(record())
+    for path in (tmp_path / "locks", tmp_path / "locks" / "golive"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "locks" / "golive" / "owner.json").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o1777, 0o775, 0o757])
+def test_a_parent_others_may_write_to_is_refused(tmp_path, mode):
+    parent = tmp_path / "locks"
+    parent.mkdir()
+    os.chmod(str(parent), mode)
+    lock = _lock.Lock(Module, str(parent / "golive"))
+    for call in (lambda: lock.create(record()), lock.read):
+        with pytest.raises(_lock.GoliveError) as info:
+            call()
+        msg = str(info.value)
+        assert str(parent) in msg and "mode %04o" % mode in msg and "chmod 0700 %s" % parent in msg
+    assert list(parent.iterdir()) == []
+
+
+def test_a_lock_directory_others_may_write_to_is_refused(tmp_path):
+    path = tmp_path / "golive"
+    path.mkdir()
+    (path / "owner.json").write_text(json.dumps(record()))
+    os.chmod(str(path), 0o777)  # noqa: S103 - the unsafe mode under test
+    with pytest.raises(_lock.GoliveError, match="golive is owned by .* mode 0777"):
+        _lock.Lock(Module, str(path)).read()
+
+
+def test_an_owner_record_others_may_write_to_is_refused(tmp_path):
+    path = tmp_path / "golive"
+    path.mkdir(mode=0o700)
+    (path / "owner.json").write_text(json.dumps(record()))
+    os.chmod(str(path / "owner.json"), 0o666)  # noqa: S103 - the unsafe mode under test
+    with pytest.raises(_lock.GoliveError, match="owner.json is owned by .* mode 0666"):
+        _lock.Lock(Module, str(path)).read()
+
+
+def test_a_parent_of_another_user_is_refused(tmp_path, monkeypatch):
+    parent = tmp_path / "locks"
+    parent.mkdir(mode=0o700)
+    uid = os.geteuid()
+    monkeypatch.setattr(_lock.os, "geteuid", lambda: uid + 1 if uid else 1)
+    if uid == 0:
+        os.chown(str(parent), 4242, 4242)
+    with pytest.raises(_lock.GoliveError, match="is owned by uid .* another user could forge or remove"):
+        _lock.Lock(Module, str(parent / "golive")).read()
+
+
+@pytest.mark.parametrize("target", ["dir", "file", "missing"])
+def test_a_symlink_as_the_lock_is_refused(tmp_path, target):
+    elsewhere = tmp_path / "elsewhere"
+    if target == "dir":
+        elsewhere.mkdir(mode=0o700)
+        (elsewhere / "owner.json").write_text(json.dumps(record(owner="mallory")))
+    elif target == "file":
+        elsewhere.write_text("x")
+    link = tmp_path / "golive"
+    link.symlink_to(elsewhere)
+    lock = _lock.Lock(Module, str(link))
+    with pytest.raises(_lock.GoliveError, match="is a symbolic link"):
+        lock.read()
+    with pytest.raises(_lock.GoliveError, match="is a symbolic link"):
+        _lock.acquire(lock, "alice", "r1", 3600, False, False)
+    assert link.is_symlink()
+
+
+def test_an_owner_record_that_is_a_symlink_is_refused(tmp_path):
+    path = tmp_path / "golive"
+    path.mkdir(mode=0o700)
+    (tmp_path / "forged.json").write_text(json.dumps(record(owner="mallory")))
+    (path / "owner.json").symlink_to(tmp_path / "forged.json")
+    with pytest.raises(_lock.GoliveError, match="owner.json is a symbolic link"):
+        _lock.Lock(Module, str(path)).read()

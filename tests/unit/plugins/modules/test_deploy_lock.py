@@ -82,3 +82,32 @@ def test_inspect(lock):
 def test_owner_required(lock):
     result, failed = lock()
     assert failed and "owner" in result["msg"]
+
+
+def test_a_second_run_of_the_same_go_live_does_not_get_the_lock(lock):
+    first, second = "Zr4TqW8pLm2Xv6Nc0Bh5Yk9s", "Hd3Fj7Ks1Lq5Wz9Xc2Vb6Nm0"
+    result, failed = lock(owner="alice", release_id="r1", token=first)
+    assert not failed and result["decision"] == "create"
+    result, failed = lock(owner="alice", release_id="r1", token=first)
+    assert not failed and result["decision"] == "keep" and not result["changed"]
+    result, failed = lock(owner="alice", release_id="r1", token=second)
+    assert failed and "another run of the same go-live" in result["msg"]
+    assert first not in json.dumps(result) and second not in json.dumps(result)
+    result, failed = lock(state="released", owner="alice", release_id="r1", token=second)
+    assert failed and "not released" in result["msg"] and os.path.exists(lock.path)
+    result, failed = lock(state="released", owner="alice", release_id="r1", token=first)
+    assert not failed and result["decision"] == "remove" and not os.path.exists(lock.path)
+
+
+@pytest.mark.parametrize("token", ["", "   ", "x" * 257, "ab\ncd"])
+def test_a_bad_token_is_refused(lock, token):
+    result, failed = lock(owner="alice", release_id="r1", token=token)
+    assert failed and "token" in result["msg"] and not os.path.exists(lock.path)
+
+
+def test_a_lock_in_a_directory_others_may_write_is_refused(lock):
+    os.makedirs(os.path.dirname(lock.path))
+    os.chmod(os.path.dirname(lock.path), 0o1777)  # noqa: S103 - the unsafe mode under test
+    result, failed = lock(owner="alice", release_id="r1")
+    assert failed and "chmod 0700 %s" % os.path.dirname(lock.path) in result["msg"]
+    assert not os.path.exists(lock.path)
