@@ -19,8 +19,8 @@ VERSION_MAX = 100
 OWNER_MAX = 100
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _URL = re.compile(r"^https?://[^\s/?#]+[^\s]*\Z")
-_CLOCK = re.compile(r"^\d{4}-\d{2}-\d{2}T(\d{2}):(\d{2}) ([1-7])$")
-_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
+_CLOCK = re.compile(r"^\d{4}-\d{2}-\d{2}T(\d{2}):(\d{2}) ([1-7])\Z")
+_HHMM = re.compile(r"^(\d{1,2}):(\d{2})\Z")
 DAYS = {1: "Monday", 2: "Tuesday", 3: "Wednesday", 4: "Thursday", 5: "Friday", 6: "Saturday", 7: "Sunday"}
 
 
@@ -132,15 +132,21 @@ def fingerprint_diff(before, after, rows=True):
 
 def releases_to_prune(paths, keep, protect=None):
     """The release directories to remove: all but the newest ``keep`` (at least 2), never one
-    named in ``protect`` (the live release, the rollback target). Release ids begin with their
-    UTC time, so sorted by name is sorted by age."""
+    named in ``protect`` (the live release, the rollback target: a release id or its path).
+    Release ids begin with their UTC time, so sorted by name is sorted by age. Names are compared
+    as they are, never as patterns: ``v1.0.0+build`` protects that release and no other."""
     try:
         keep = max(int(keep), 2)
     except (TypeError, ValueError):
         raise AnsibleFilterError("releases_to_prune: keep must be a whole number, got %r" % (keep,))
-    protected = set(p for p in (protect or []) if p)
+    protected = set(_release_name(p) for p in (protect or []) if p and _release_name(p))
     ordered = sorted("%s" % p for p in (paths or []))
-    return [p for p in ordered[: max(len(ordered) - keep, 0)] if p.rstrip("/").rsplit("/", 1)[-1] not in protected]
+    return [p for p in ordered[: max(len(ordered) - keep, 0)] if _release_name(p) not in protected]
+
+
+def _release_name(path):
+    """The release id a release directory is named after: ``/srv/app/releases/<id>/`` -> ``<id>``."""
+    return ("%s" % path).rstrip("/").rsplit("/", 1)[-1]
 
 
 def run_summary(journal):

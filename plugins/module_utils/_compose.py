@@ -17,8 +17,8 @@ from ansible_collections.runbook.golive.plugins.module_utils._io import write_fi
 from ansible_collections.runbook.golive.plugins.module_utils._run import run
 
 # What Docker accepts as an image tag.
-TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
+VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 LABEL_PROJECT = "com.docker.compose.project"
 LABEL_SERVICE = "com.docker.compose.service"

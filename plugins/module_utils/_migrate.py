@@ -22,7 +22,7 @@ ZERO = "zero"  # Django's name for "no migration of this app applied"
 
 # ---------------------------------------------------------------- environment
 
-_ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 _SECRET_KEY = re.compile(r"(?i)(pass|secret|token|key|url|dsn|credential|auth)")
 _URL_PASSWORD = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@]*:([^@]+)@")
 

@@ -53,7 +53,7 @@ def parse(value, fmt):
     None, ``pg_dump`` the value of pg_dump's ``--compress``.
     """
     text = (DEFAULT[fmt] if value is None else value).strip().lower()
-    m = re.match(r"^zstd(?::(\d+))?$", text)
+    m = re.match(r"^zstd(?::(\d+))?\Z", text)
     if m:
         level = int(m.group(1) or ZSTD_LEVEL)
         if not 1 <= level <= 19:
@@ -64,13 +64,13 @@ def parse(value, fmt):
                 "for format=%s use gzip:N (the pg_dump of PostgreSQL 15 has no zstd of its own)" % (value, fmt)
             )
         return dict(label="zstd:%d" % level, zstd=level, pg_dump="0")
-    m = re.match(r"^(?:gzip:)?(\d+)$", text)
+    m = re.match(r"^(?:gzip:)?(\d+)\Z", text)
     if m and int(m.group(1)) <= 9:
         level = int(m.group(1))
         return dict(label="gzip:%d" % level if level else "none", zstd=None, pg_dump="%d" % level)
     if text == "none":
         return dict(label="none", zstd=None, pg_dump="0")
-    if re.match(r"^lz4(?::\d+)?$", text):
+    if re.match(r"^lz4(?::\d+)?\Z", text):
         return dict(label=text, zstd=None, pg_dump=text)
     raise GoliveError("compression %r is not one of %s" % (value, CHOICES))
 

@@ -25,7 +25,7 @@ from ansible_collections.runbook.golive.plugins.module_utils._errors import Goli
 XID_MODULUS = 1 << 32  # a row's xmin holds the low 32 bits of a transaction id
 FIRST_NORMAL_XID = 3  # 0, 1 and 2 are the invalid, bootstrap and frozen ids
 
-_SNAPSHOT = re.compile(r"^(\d+):(\d+):(\d+(?:,\d+)*)?$")
+_SNAPSHOT = re.compile(r"^(\d+):(\d+):(\d+(?:,\d+)*)?\Z")
 
 # The partitioned tables: they hold no rows of their own, their partitions do.
 PARTITIONED_SQL = (

@@ -44,7 +44,7 @@ def previous_name(db, stamp):
 
 def is_previous_of(db, name):
     """Whether ``name`` is a ``<db>_pre_restore_<stamp>`` database of ``db`` (names cut as fit_name cuts)."""
-    m = re.match(r"^(.*)_pre_restore_(%s)$" % STAMP_RE, name)
+    m = re.match(r"^(.*)_pre_restore_(%s)\Z" % STAMP_RE, name)
     return bool(m) and previous_name(db, m.group(2)) == name
 
 

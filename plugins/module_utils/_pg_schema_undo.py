@@ -47,7 +47,7 @@ DROP_MANY = (
     ("schema", "DROP SCHEMA IF EXISTS"),
 )
 VIEW_DROP = {"view": "DROP VIEW IF EXISTS", "materialized view": "DROP MATERIALIZED VIEW IF EXISTS"}
-_LOCK_TIMEOUT = re.compile(r"^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$")
+_LOCK_TIMEOUT = re.compile(r"^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?\Z")
 
 # What the keys do not say: the table of each index, the foreign keys, and which views and
 # materialized views read which others (names as OBJECTS_SQL writes them).

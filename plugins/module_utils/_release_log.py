@@ -88,9 +88,9 @@ _SECRET_VALUES = (
     ),
 )
 REDACTED = "********"
-_COMMIT = re.compile(r"^[0-9a-fA-F]{7,64}$")
+_COMMIT = re.compile(r"^[0-9a-fA-F]{7,64}\Z")
 _ISO = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$"
+    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?\Z"
 )
 
 
@@ -760,7 +760,7 @@ def verify(file_copy=None, table_copy=None, bad_lines=()):
 
 # -- the PostgreSQL table ---------------------------------------------------
 
-_TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+_TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?\Z")
 
 
 def table_sql_name(table):

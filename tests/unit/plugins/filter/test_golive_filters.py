@@ -262,3 +262,24 @@ def test_database_rollback_problem_of_a_stop_names_the_loss_and_the_way_out():
     assert "and 2 more" in database_rollback_problem(left)
     with pytest.raises(AnsibleFilterError):
         database_rollback_summary("restored")
+
+
+@pytest.mark.parametrize(
+    "target, lookalike",
+    [
+        ("20261101T000000Z-aa-v1.0.0+build", "20261101T000000Z-aa-v1.0.0build"),  # "+" is not "one or more"
+        ("20261101T000000Z-aa-v1.0.0", "20261101T000000Z-aa-v1x0x0"),  # "." is not "any character"
+        ("20261101T000000Z-aa-v1.0(rc)", "20261101T000000Z-aa-v1.0rc"),  # "(" is not a group
+    ],
+)
+def test_releases_to_prune_protects_exactly_the_named_release(target, lookalike):
+    paths = ["/r/" + lookalike, "/r/" + target, "/r/20261102T000000Z-bb-v1.1.0", "/r/20261103T000000Z-cc-v1.2.0"]
+    paths.sort()
+    assert "/r/" + target not in releases_to_prune(paths, 2, [target])
+    assert "/r/" + lookalike in releases_to_prune(paths, 2, [target])
+
+
+@pytest.mark.parametrize("protect", ["/r/20261101T000000Z-aa-v1.0.0+b1", "/r/20261101T000000Z-aa-v1.0.0+b1/"])
+def test_releases_to_prune_protects_a_release_named_by_its_path(protect):
+    paths = ["/r/20261101T000000Z-aa-v1.0.0+b1", "/r/20261102T000000Z-bb-v1.1.0", "/r/20261103T000000Z-cc-v1.2.0"]
+    assert releases_to_prune(paths, 2, [protect]) == []
