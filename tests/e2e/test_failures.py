@@ -79,6 +79,10 @@ def wait_for(what, check, timeout=180, proc=None):
         time.sleep(0.2)
 
 
+# What a template in an input would create on the controller if anything ran it.
+PWNED = "/tmp/golive-e2e-input-ran-on-the-controller"
+
+
 def record_in_table(release_id):
     return psql("SELECT count(*) FROM golive_releases WHERE release_id = '%s'" % release_id)
 
@@ -92,6 +96,17 @@ def record_in_table(release_id):
         (["-e", "golive_version=v1.1.0", "-e", json.dumps({"golive_owner": "alice\nmallory"})], "golive_owner"),
         (["-e", "golive_version=v1.1.0", "-e", "deploy_health_timeout=soon"], "deploy_health_timeout must be a whole"),
         (["-e", "golive_version=v1.1.0", "-e", "verify_lb_url=file:///etc/passwd"], "verify_lb_url must be an http"),
+        # A tag that is a valid git ref and a template: it must never run on the controller.
+        (["-e", "golive_version={{ lookup('pipe', 'touch %s') }}" % PWNED], "golive_version holds a template"),
+        (
+            [
+                "-e",
+                "golive_version=v1.1.0",
+                "-e",
+                json.dumps({"golive_owner": "{%% if true %%}%s{%% endif %%}" % PWNED}),
+            ],
+            "golive_owner holds a template",
+        ),
         # An inventory without the app group (a forgotten -i) would match no host and exit 0.
         (["-e", "golive_version=v1.1.0", "-e", "golive_app_group_name=web"], "has no hosts in the group 'web'"),
     ],
@@ -102,6 +117,7 @@ def test_bad_inputs_are_refused_before_anything_changes(extra, says):
     assert run.returncode != 0
     assert says in run.output, run.output[-3000:]
     assert "Nothing was changed." in run.output
+    assert not os.path.exists(PWNED)
     assert versions() == {"app1": "v1.0.0", "app2": "v1.0.0"}
     assert_settled()
     assert len(release_log(1000)) == records
