@@ -44,6 +44,10 @@ options:
   request_timeout:
     description:
       - Seconds one request may take before it counts as not answered.
+      - It bounds each network operation and the whole response body too, counted from the
+        start of the request, so a server that trickles its answer a byte at a time is not
+        waited for beyond it.
+      - A response body larger than 1 MiB is not read further and counts as no answer.
     type: float
     default: 5.0
 """

@@ -40,6 +40,60 @@ HTTP_AUTH_ARGUMENT_SPEC = dict(
 )
 
 
+# The most of a response body that is read: a health or smoke check needs far less, and a
+# misbehaving endpoint must not fill the target's memory.
+MAX_BODY = 1024 * 1024
+_PIECE = 65536
+
+
+class BodyError(Exception):
+    """A response body that could not be read whole in time or within the size limit."""
+
+
+def _socket_of(resp):
+    """The socket a response is read from, when it can be found (http.client keeps it in
+    ``fp.raw._sock``); None otherwise."""
+    raw = getattr(getattr(resp, "fp", None), "raw", None)
+    sock = getattr(raw, "_sock", None)
+    return sock if hasattr(sock, "settimeout") else None
+
+
+def read_body(resp, status, deadline, timeout, max_body=MAX_BODY, clock=time.monotonic):
+    """Every byte of ``resp``'s body, read before ``deadline`` (a ``clock()`` value) and at most
+    ``max_body`` bytes; BodyError otherwise.
+
+    A socket timeout only bounds each read: a server sending one byte every few seconds would
+    never hit it. So each read waits at most until the deadline, and the reads stop there.
+    """
+    read = getattr(resp, "read1", None) or resp.read
+    sock = _socket_of(resp)
+    chunks, size = [], 0
+    while True:
+        remaining = deadline - clock()
+        try:
+            if remaining <= 0:
+                raise socket.timeout("deadline")
+            if sock is not None:
+                sock.settimeout(remaining)
+            chunk = read(min(_PIECE, max_body + 1 - size))
+        except socket.timeout:
+            raise BodyError(
+                "the body of the answer (status %s) did not arrive within the request timeout of %gs (%d bytes "
+                "read): the server is too slow or trickles its answer; raise request_timeout if it is only slow"
+                % (status, timeout, size)
+            )
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > max_body:
+            raise BodyError(
+                "the body of the answer (status %s) is larger than %d bytes, the most that is read; "
+                "point the check at an endpoint with a short answer" % (status, max_body),
+                b"".join(chunks)[:max_body],
+            )
+
+
 class Response:
     """What one HTTP exchange produced; ``error`` is set when none came back."""
 
@@ -99,12 +153,17 @@ def request(
     url_username=None,
     url_password=None,
     clock=time.monotonic,
+    max_body=MAX_BODY,
 ):
     """Send one request; never raises for HTTP statuses or network errors.
 
     With ``url_username`` the credentials are sent as HTTP Basic authentication with the
     first request; credentials in the URL only when the server asks for them. No error
     this returns holds a secret of the URL.
+
+    ``timeout`` bounds each network operation and the whole body: a body not read whole
+    within ``timeout`` seconds of the start, or larger than ``max_body`` bytes, is no answer
+    (``error`` says which).
     """
     secrets = _mask.url_secrets(url)
     url, unix_socket = split_unix_url(url, unix_socket)
@@ -129,21 +188,36 @@ def request(
         force_basic_auth=bool(url_username),
     )
     start = clock()
+    deadline = start + timeout
     try:
         resp = req.open(method, url, data=data)
-        payload = resp.read()
+        try:
+            payload = read_body(resp, resp.status, deadline, timeout, max_body, clock)
+        finally:
+            resp.close()
         return Response(resp.status, dict(resp.headers.items()), payload, clock() - start)
     except HTTPError as err:
         # 3xx (redirects are not followed), 4xx and 5xx are answers, not errors.
         payload = b""
         try:
-            payload = err.read() or b""
+            payload = read_body(getattr(err, "fp", None) or err, err.code, deadline, timeout, max_body, clock)
+        except BodyError as body_err:
+            return _body_error(body_err, clock() - start)
         except Exception:  # noqa: BLE001 - a body that cannot be read is an empty body
             payload = b""
+        finally:
+            err.close()
         return Response(err.code, dict(err.headers.items()) if err.headers else {}, payload, clock() - start)
+    except BodyError as err:
+        return _body_error(err, clock() - start)
     except (URLError, http_client.HTTPException, socket.error, socket.timeout, OSError, ValueError) as err:
         reason = getattr(err, "reason", err)
         return Response(elapsed=clock() - start, error=_mask.scrub("%s" % (reason,), secrets))
+
+
+def _body_error(err, elapsed):
+    """No answer: the body could not be read whole (what was read is kept, for showing)."""
+    return Response(body=err.args[1] if len(err.args) > 1 else b"", elapsed=elapsed, error="%s" % err.args[0])
 
 
 def basic_auth(username, password):
