@@ -49,6 +49,16 @@ options:
       - Seconds to wait for a connection before giving up.
     type: int
     default: 10
+  lock_timeout:
+    description:
+      - How long any statement of the module waits for a lock before it fails, as a PostgreSQL
+        duration (V(30s), V(500ms), V(2min)); V(0) waits without limit.
+      - Sent as the session's C(lock_timeout) on every connection, and to C(pg_dump) as
+        C(--lock-wait-timeout). A backup, a restore's cut-over or an undo queued behind a long
+        lock (a long transaction, a migration, C(VACUUM FULL)) then fails with a message saying
+        so, instead of hanging and making every later query on that table wait behind it.
+    type: str
+    default: 30s
   bin_dir:
     description:
       - Directory holding C(psql), C(pg_dump) and C(pg_restore), for example

@@ -35,8 +35,24 @@ PG_ARGUMENT_SPEC = dict(
         choices=["disable", "allow", "prefer", "require", "verify-ca", "verify-full"],
     ),
     connect_timeout=dict(type="int", default=10),
+    lock_timeout=dict(type="str", default="30s"),
     bin_dir=dict(type="path"),
 )
+
+LOCK_TIMEOUT = "30s"
+_DURATION = re.compile(r"\A(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\Z")
+
+
+def duration(value, name="lock_timeout"):
+    """A PostgreSQL duration as given (``30s``, ``500 ms``, ``2min``, ``0``), without spaces."""
+    m = _DURATION.match(("%s" % value).strip())
+    if not m:
+        raise GoliveError(
+            "%s %r is not a PostgreSQL duration; give a number and a unit, for example 30s, 500ms or 2min "
+            "(0 waits without limit)" % (name, value)
+        )
+    return m.group(1) + (m.group(2) or "")
+
 
 # Modules that create, rename or drop databases connect to this one to do it
 # (doc fragment runbook.golive.postgres.maintenance_db).
@@ -152,6 +168,14 @@ def check_dump_version(tool_version, server, tool="pg_dump"):
 # (pattern on the tool's stderr, message). Groups of the pattern can be used by name.
 _KNOWN_ERRORS = [
     (
+        r"canceling statement due to lock timeout|could not obtain lock on relation"
+        r"|canceling statement due to statement timeout[\s\S]*query was: LOCK TABLE",
+        "waited longer than lock_timeout ({lock_timeout}) for a lock at {where}: another session holds a lock "
+        "on a table this needs (a long transaction, a migration, VACUUM FULL); find it in pg_locks and "
+        "pg_stat_activity (SELECT pid, pg_blocking_pids(pid), query FROM pg_stat_activity WHERE wait_event_type = "
+        "'Lock'), let it finish and rerun, or raise lock_timeout",
+    ),
+    (
         r'password authentication failed for user "(?P<u>[^"]*)"',
         "authentication as {u} at {where} failed: the password is wrong or the role may not log in; "
         "check the password option (the inventory's database password) and the role",
@@ -216,13 +240,13 @@ _KNOWN_ERRORS = [
 ]
 
 
-def explain(stderr, where, user=None):
+def explain(stderr, where, user=None, lock_timeout=None):
     """A message naming the cause and the fix for a known libpq / tool error, else None."""
     text = stderr or ""
     for pattern, message in _KNOWN_ERRORS:
-        m = re.search(pattern, text)
+        m = re.search(pattern, text, re.IGNORECASE)
         if m:
-            values = dict(where=where, user=user or "the connecting role")
+            values = dict(where=where, user=user or "the connecting role", lock_timeout=lock_timeout or LOCK_TIMEOUT)
             values.update(dict((k, v) for k, v in m.groupdict().items() if v is not None))
             return message.format(**values)
     return None
@@ -242,6 +266,8 @@ class Connection:
         self.user = params.get("user")
         self.ssl_mode = params.get("ssl_mode") or "prefer"
         self.connect_timeout = params.get("connect_timeout") or 10
+        given = params.get("lock_timeout", LOCK_TIMEOUT)
+        self.lock_timeout = duration(LOCK_TIMEOUT if given is None else given)
         self.bin_dir = params.get("bin_dir")
         self._password = params.get("password")
         self._tmpdir = None
@@ -287,7 +313,13 @@ class Connection:
         parts.append(("sslmode", self.ssl_mode))
         parts.append(("connect_timeout", self.connect_timeout))
         parts.append(("application_name", "runbook.golive"))
+        # Every statement waits for a lock at most lock_timeout (pg_dump resets it: lock_wait_args).
+        parts.append(("options", "-c lock_timeout=%s" % self.lock_timeout))
         return " ".join("%s=%s" % (k, conninfo_value(v)) for k, v in parts)
+
+    def lock_wait_args(self):
+        """pg_dump's own bound on waiting for its table locks (it sets lock_timeout to 0 itself)."""
+        return ["--lock-wait-timeout=%s" % self.lock_timeout]
 
     def env(self, client_encoding=False):
         env = {"LC_ALL": "C", "LANG": "C", "LC_MESSAGES": "C"}
@@ -319,7 +351,7 @@ class Connection:
     def fail(self, err, what):
         """Re-raise a tool failure with the known cause and fix in front, if there is one."""
         stderr = err.result.get("stderr") or err.result.get("stdout") or ""
-        hint = explain(stderr, self.where, self.user)
+        hint = explain(stderr, self.where, self.user, self.lock_timeout)
         if hint:
             raise GoliveError("%s: %s" % (what, hint), **err.result)
         raise err

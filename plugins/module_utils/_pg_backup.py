@@ -477,7 +477,7 @@ class Backup:
             "--compress=%s" % compression["pg_dump"],
             "--snapshot=%s" % snapshot,
             "--no-password",
-        ]
+        ] + self.conn.lock_wait_args()
         if fmt == "directory":
             argv.append("--jobs=%d" % self.p["jobs"])
         if target is not None:

@@ -271,3 +271,38 @@ def test_psql_single_transaction(monkeypatch, single, expected):
         assert conn.psql("app", "DROP TABLE x;", "undo", single_transaction=single) == "ok\n"
     assert ("--single-transaction" in seen["argv"]) is expected
     assert "ON_ERROR_STOP=1" in seen["argv"] and seen["data"].endswith("DROP TABLE x;")
+
+
+# Lock waits: a backup or an undo queued behind a long lock fails after lock_timeout instead of hanging.
+
+
+@pytest.mark.parametrize("given, sent", [(None, "30s"), ("2min", "2min"), (" 500 ms ", "500ms"), ("0", "0")])
+def test_every_session_waits_for_a_lock_at_most_lock_timeout(given, sent):
+    params = dict(host="db1") if given is None else dict(host="db1", lock_timeout=given)
+    with _pg.Connection(FakeModule(), params) as conn:
+        assert "options='-c lock_timeout=%s'" % sent in conn.conninfo("app")
+        assert conn.lock_wait_args() == ["--lock-wait-timeout=%s" % sent]
+
+
+@pytest.mark.parametrize("bad", ["", "soon", "30s\nx", "30s -c statement_timeout=0", "1e3", "-5s"])
+def test_a_bad_lock_timeout_is_refused(bad):
+    with pytest.raises(GoliveError, match="lock_timeout .* is not a PostgreSQL duration"):
+        _pg.Connection(FakeModule(), dict(lock_timeout=bad))
+
+
+@pytest.mark.parametrize(
+    "stderr",
+    [
+        "psql:<stdin>:3: ERROR:  canceling statement due to lock timeout",
+        "pg_dump: error: query failed: ERROR:  canceling statement due to statement timeout\n"
+        "pg_dump: detail: Query was: LOCK TABLE public.items IN ACCESS SHARE MODE",
+        'pg_dump: error: could not obtain lock on relation "public.items"',
+    ],
+)
+def test_a_lock_wait_that_timed_out_is_explained(stderr):
+    conn = _pg.Connection(FakeModule(), dict(host="db1", user="app", lock_timeout="45s"))
+    with pytest.raises(GoliveError) as info:
+        conn.fail(GoliveError("pg_dump failed", stderr=stderr, rc=1), "backup of database app")
+    msg = str(info.value)
+    assert msg.startswith("backup of database app: waited longer than lock_timeout (45s) for a lock at db1:5432")
+    assert "pg_locks" in msg and "raise lock_timeout" in msg

@@ -487,3 +487,14 @@ def test_backups_of_knows_which_are_verified_and_removes_marks_with_them(tmp_pat
     assert _pg_backup.base_name(
         "app", "20260101T000000Z", _pg_backup.taken_names(["app-20260101T000000Z.verified.json"])
     ) == ("app-20260101T000000Z-2")
+
+
+def test_pg_dump_waits_for_its_table_locks_at_most_lock_timeout(tmp_path):
+    class Module:
+        def get_bin_path(self, name, required=False):
+            return "/usr/bin/" + name
+
+    conn = _pg_backup._pg.Connection(Module(), dict(lock_timeout="45s"))
+    backup = _pg_backup.Backup(Module(), conn, backup_params(tmp_path, "3"))
+    argv = backup._dump_argv("00000003-0000001B-1", "custom", str(tmp_path / "app.dump"), dict(pg_dump="3"))
+    assert "--lock-wait-timeout=45s" in argv and "lock_timeout=45s" in argv[-1]
