@@ -107,6 +107,7 @@ def record_in_table(release_id):
             ],
             "golive_owner holds a template",
         ),
+        (["-e", "golive_version=v1.1.0", "-e", "golive_approval_required=true"], "needs the name of who approved"),
         # An inventory without the app group (a forgotten -i) would match no host and exit 0.
         (["-e", "golive_version=v1.1.0", "-e", "golive_app_group_name=web"], "has no hosts in the group 'web'"),
     ],

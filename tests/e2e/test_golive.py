@@ -183,6 +183,11 @@ def test_v150_slow_start_goes_live_unseen_and_a_second_go_live_is_refused_by_the
             str(ROOT / "playbooks/golive.yml"),
             "-e",
             "golive_version=v1.5.0",
+            # The sign-off: who approved it, required here as for prod.
+            "-e",
+            "golive_approval_required=true",
+            "-e",
+            "golive_approved_by=Carol Approver",
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -216,6 +221,13 @@ def test_v150_slow_start_goes_live_unseen_and_a_second_go_live_is_refused_by_the
     records = release_log(2)
     assert [r["decision"] for r in records] == ["refused", "go"], records
     assert records[0]["owner"] == "second-operator"
+    signed = records[1]["extra"]["sign_off"]
+    assert (signed["status"], signed["approved_by"], signed["owner"]) == (
+        "success",
+        "Carol Approver",
+        records[1]["owner"],
+    )
+    assert records[0]["extra"]["sign_off"]["status"] == "refused"
 
 
 def test_status_shows_what_runs_where_and_the_history():
@@ -227,7 +239,10 @@ def test_status_shows_what_runs_where_and_the_history():
     lines = [line.strip() for line in run.output.splitlines()]
     history = [line.split()[2:] for line in lines if line.startswith("- 20")]
     # Newest first, with each decision (the go-live refused by the lock is there too).
-    assert history[:2] == [["lab", "v1.5.0", "go"], ["lab", "v1.5.0", "refused"]], run.output[-3000:]
+    assert history[:2] == [
+        ["lab", "v1.5.0", "go", "approved", "by", "Carol", "Approver"],
+        ["lab", "v1.5.0", "refused"],
+    ], run.output[-3000:]
     assert "no go-live under way" in run.output and "lock free" in run.output
     assert "maintenance mode off" in run.output
     expected = [["lab", "v1.4.0", "rollback"], ["lab", "v1.3.0", "rollback"], ["lab", "v1.2.0", "rollback"]]
