@@ -49,7 +49,8 @@ def input_problems(inputs):
     """Every problem with a run's inputs, one sentence each; empty when all are fine.
 
     ``inputs`` holds ``versions`` (name -> tag), ``owner``, ``urls`` (name -> URL or ""),
-    ``paths`` (name -> path), ``numbers`` (name -> [value, minimum]).
+    ``paths`` (name -> path), ``relative_paths`` (name -> list of paths inside the release),
+    ``numbers`` (name -> [value, minimum]).
     """
     if not isinstance(inputs, dict):
         raise AnsibleFilterError("input_problems takes a dict of the run's inputs")
@@ -74,6 +75,20 @@ def input_problems(inputs):
         text = "%s" % (value,)
         if not text.startswith("/") or "/../" in text + "/" or _CONTROL.search(text):
             problems.append("%s %r must be an absolute path without '..'" % (name, text))
+    for name, value in sorted((inputs.get("relative_paths") or {}).items()):
+        for item in value or []:
+            text = "%s" % (item,)
+            parts = text.split("/")
+            if (
+                not text
+                or text.startswith("/")
+                or _CONTROL.search(text)
+                or any(part in ("", ".", "..") for part in parts)
+            ):
+                problems.append(
+                    "%s holds %r: each must be a path inside the release, relative, without '.', '..' or an "
+                    "empty part (for example logs or var/uploads)" % (name, text)
+                )
     for name, spec in sorted((inputs.get("numbers") or {}).items()):
         value, minimum = spec
         try:

@@ -145,6 +145,17 @@ def test_input_problems_refuses_bad_owners(owner):
     assert len(problems) == 1 and "golive_owner" in problems[0]
 
 
+@pytest.mark.parametrize("path", ["logs", "var/uploads", "instance/local.env", ".env", "db.sqlite3"])
+def test_input_problems_accepts_shared_paths_inside_the_release(path):
+    assert input_problems({"relative_paths": {"deploy_shared_paths": [path]}}) == []
+
+
+@pytest.mark.parametrize("path", ["/var/log", "../etc", "logs/../../etc", "./logs", "logs//x", "logs/", "", "a\nb"])
+def test_input_problems_refuses_shared_paths_outside_the_release(path):
+    problems = input_problems({"relative_paths": {"deploy_shared_files": ["ok", path]}})
+    assert len(problems) == 1 and "deploy_shared_files" in problems[0] and "relative" in problems[0], problems
+
+
 def test_input_problems_reports_every_problem_at_once():
     problems = input_problems(
         {
