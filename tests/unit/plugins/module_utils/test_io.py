@@ -75,3 +75,35 @@ def test_a_write_that_makes_no_progress_is_an_error(tmp_path, monkeypatch):
     with pytest.raises(GoliveError, match="took no more bytes"):
         _io.write_file(Module(), str(tmp_path / "f"), "data")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_found_at_fsync_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypatch):
+    """A full disk may only show when the data is flushed: the file is not renamed into place."""
+    target = tmp_path / "backup.manifest.json"
+    target.write_text("old\n")
+
+    def fsync(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(_io.os, "fsync", fsync)
+    with pytest.raises(GoliveError, match="cannot write .*backup.manifest.json: No space left on device"):
+        _io.write_file(Module(), str(target), "new\n")
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["backup.manifest.json"]
+
+
+def test_a_file_shorter_than_its_content_is_never_renamed_into_place(tmp_path, monkeypatch):
+    """Should the bytes written and the file's size disagree, the file is not used."""
+    target = tmp_path / "journal.json"
+    target.write_text("old\n")
+    real = os.fstat
+
+    class Short:
+        def __init__(self, st):
+            self.st_size = st.st_size - 1
+
+    monkeypatch.setattr(_io.os, "fstat", lambda fd: Short(real(fd)))
+    with pytest.raises(GoliveError, match="3 of 4 bytes reached the disk"):
+        _io.write_file(Module(), str(target), "new\n")
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["journal.json"]
