@@ -81,7 +81,7 @@ def assert_fleet(version):
 
 
 JOURNAL = "/var/lib/runbook-golive/golive-app.run.json"
-LOCK = "/var/lock/runbook-golive/golive-app/owner.json"
+LOCK = "/var/lib/runbook-golive/locks/golive-app/owner.json"
 MAINTENANCE = "/etc/nginx/golive/maintenance.on"
 
 

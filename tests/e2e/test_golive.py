@@ -196,7 +196,7 @@ def test_v150_slow_start_goes_live_unseen_and_a_second_go_live_is_refused_by_the
     )
     try:
         deadline = time.monotonic() + 180
-        while dexec("app1", "test", "-d", "/var/lock/runbook-golive/golive-app", check=False).returncode != 0:
+        while dexec("app1", "test", "-d", "/var/lib/runbook-golive/locks/golive-app", check=False).returncode != 0:
             assert first.poll() is None, "the first go-live ended before it took the lock"
             assert time.monotonic() < deadline, "the first go-live never took the lock"
             time.sleep(0.5)
