@@ -342,7 +342,7 @@ def test_host_unreachable_after_its_switch_is_left_out_of_rotation_and_recovered
     assert run.returncode != 0
     assert "is not live" not in flat and "v1.1.0 is live" not in flat, out[-4000:]
     assert "app2 did not finish the verify phase (the connection to it was lost)" in flat, out[-4000:]
-    assert "THE ROLLBACK DID NOT VERIFY: app2 could not be reached to return it to v1.0.0" in flat, out[-4000:]
+    assert "THE ROLLBACK DID NOT VERIFY: app2 did not report back from its return to v1.0.0" in flat, out[-4000:]
     assert (out_of_rotation, app1_serves, lb_serves) == (["app2"], "v1.0.0", {(200, "v1.0.0")})
     assert traffic.failures == []
     record = release_log()[0]
