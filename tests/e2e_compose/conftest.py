@@ -45,27 +45,28 @@ def ansible_env():
     )
 
 
-def golive(version, *extra):
+def playbook_argv(name, *extra):
+    """The command line of a playbook of the collection against the compose lab."""
+    return ["ansible-playbook", "-i", str(INVENTORY), str(ROOT / "playbooks" / name), *extra]
+
+
+def playbook(name, *extra):
     start = time.monotonic()
     proc = subprocess.run(
-        [
-            "ansible-playbook",
-            "-i",
-            str(INVENTORY),
-            str(ROOT / "playbooks" / "golive.yml"),
-            "-e",
-            "golive_version=%s" % version,
-            *extra,
-        ],
+        playbook_argv(name, *extra),
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
         env=ansible_env(),
     )
-    print("golive %s: rc=%d in %.1fs" % (version, proc.returncode, time.monotonic() - start))
+    print("%s %s: rc=%d in %.1fs" % (name, " ".join(extra), proc.returncode, time.monotonic() - start))
     proc.output = proc.stdout + proc.stderr
     return proc
+
+
+def golive(version, *extra):
+    return playbook("golive.yml", "-e", "golive_version=%s" % version, *extra)
 
 
 def module(name, args, check=True):

@@ -9,18 +9,26 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
+import signal
+import subprocess
 import time
 
 from .conftest import (
     PROJECT,
     PROJECT_DIR,
+    RELEASE_LOG,
+    ROOT,
+    ansible_env,
     containers,
     env_tags,
     golive,
     health_version,
     last_record,
     module,
+    playbook,
+    playbook_argv,
     running_tags,
     sh,
     wait_healthy,
@@ -156,3 +164,67 @@ def test_rollback_restores_exactly_the_previous_tags():
     assert health_version() == "v1.1.0"
     record = last_record()
     assert record["decision"] == "rollback" and record["previous_version"] == "admin=v1.0.0,web=v1.1.0"
+
+
+def test_run_killed_in_the_rollout_is_refused_then_recovered():
+    # Services on different tags (from the test before): web v1.1.0, admin v1.0.0.
+    before = running_tags()
+    records = len(RELEASE_LOG.read_text().splitlines())
+    journal_path = ROOT / ".lab" / "compose" / "state" / ("%s.run.json" % PROJECT)
+    proc = subprocess.Popen(
+        playbook_argv("golive.yml", "-e", "golive_version=v1.2.0", "-e", "golive_owner=killed-operator"),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=ansible_env(),
+        start_new_session=True,
+    )
+
+    def switched():
+        try:
+            host = json.loads(journal_path.read_text()).get("hosts", {}).get("compose1", {})
+        except (OSError, ValueError):
+            return False
+        return str(host.get("switched")).lower() == "true"
+
+    deadline = time.monotonic() + 300
+    while not switched():
+        assert proc.poll() is None, "the go-live ended before its switch:\n%s" % proc.stdout.read()
+        assert time.monotonic() < deadline, "timed out waiting for the switch"
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=60)
+    time.sleep(2)
+
+    # What it left: the lock held, an unfinished journal, no record.
+    left = json.loads(journal_path.read_text())
+    assert "finished" not in left and left["version"] == "v1.2.0"
+    assert (ROOT / ".lab" / "compose" / "state" / "lock" / "owner.json").exists()
+    assert len(RELEASE_LOG.read_text().splitlines()) == records
+
+    again = golive("v1.2.0")
+    assert again.returncode != 0
+    flat = " ".join(again.output.split())
+    for said in ("killed-operator", "playbooks/recover.yml", "-e golive_recover=%s" % left["release_id"]):
+        assert said in flat, (said, again.output[-3000:])
+
+    recovered = playbook("recover.yml", "-e", "golive_recover=%s" % left["release_id"])
+    assert recovered.returncode == 0, recovered.output[-6000:]
+    assert running_tags() == before
+    assert env_tags()["WEB_TAG"] == before["web"] and env_tags()["ADMIN_TAG"] == before["admin"]
+    wait_healthy()
+    assert health_version() == before["web"]
+    assert not journal_path.exists()
+    assert not (ROOT / ".lab" / "compose" / "state" / "lock" / "owner.json").exists()
+    interrupted, recovery = [json.loads(line) for line in RELEASE_LOG.read_text().splitlines()[-2:]]
+    assert (interrupted["decision"], interrupted["release_id"], interrupted["owner"]) == (
+        "interrupted",
+        left["release_id"],
+        "killed-operator",
+    )
+    assert (recovery["decision"], recovery["extra"]["kind"], recovery["extra"]["recovered_run"]) == (
+        "rollback",
+        "recovery",
+        left["release_id"],
+    )
