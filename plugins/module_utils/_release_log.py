@@ -1180,24 +1180,43 @@ def _present(module, connect):
         table_error = None
         if database:
             # The file is still locked: the table gets records in the file's order.
-            table_error = _present_table_copy(module, connect, rec, logged, written, bad)
+            table_error = _present_table_copy(module, connect, rec, logged, written, bad, entries)
     finally:
         if log is not None:
             log.close()
     return _present_result(module, rec, logged, written, table_error, bad, redacted)
 
 
-def _present_table_copy(module, connect, rec, logged, written, bad):
-    """Copy the file's record (``logged``, or the one just appended) into the table, best effort."""
+def _present_table_copy(module, connect, rec, logged, written, bad, entries=()):
+    """Copy the file's record (``logged``, or the one just appended) into the table, best effort,
+    after the file's earlier records the table lacks (written while it could not be reached), in
+    the file's order, so the table's chain has no gap."""
     p = module.params
     path, database, table = p["path"], p["database"], p["table"]
     try:
         with connect() as conn:
-            in_db = db_find(conn, database, table, rec)
-            written["table"] = in_db is None
-            if written["table"] and not module.check_mode:
-                # Exactly the file's record, so both copies chain alike.
-                written["table"] = db_insert(conn, database, table, logged or rec)
+            rows = db_rows(conn, database, table)
+            have = set(key(row["record"]) for row in rows if isinstance(row.get("record"), dict))
+            target = logged or rec
+            # Exactly the file's records, so both copies chain alike.
+            wanted = [entry["rec"] for entry in entries] + ([] if logged else [rec])
+            missing = [one for one in wanted if key(one) not in have]
+            written["table"] = key(target) not in have
+            if missing and not module.check_mode:
+                added = [one for one in missing if db_insert(conn, database, table, one)]
+                written["table"] = any(key(one) == key(target) for one in added)
+                earlier = [one for one in added if key(one) != key(target)]
+                if earlier:
+                    module.warn(
+                        "release log table %s lacked %d earlier record(s) of file %s (written while the "
+                        "table could not be reached): copied, in the file's order (%s)"
+                        % (
+                            table,
+                            len(earlier),
+                            path,
+                            ", ".join("%s %s" % (one["release_id"], one["decision"]) for one in earlier),
+                        )
+                    )
     except (GoliveError, OSError) as err:
         # The copy in the database is best effort: the file holds the record.
         written["table"] = False

@@ -505,7 +505,7 @@ def test_db_check_mode_inserts_nothing():
 def test_db_already_logged_is_not_inserted_again(tmp_path):
     path = tmp_path / "r.jsonl"
     logged = _release_log.build(params(), now=NOW)
-    conn = FakeConnection(logged=logged)
+    conn = FakeConnection(logged=logged, records=[logged])
     result = _release_log.run(FakeModule(path=str(path), **params()), lambda: conn)
     assert result["written"] == {"file": True, "table": False} and result["changed"]
     assert conn.scripts == [] and path.exists()
@@ -1034,3 +1034,16 @@ def test_create_sql_makes_the_table_append_only():
     assert lines.index("RETURN;") < lines.index('LOCK TABLE "audit"."releases" IN SHARE ROW EXCLUSIVE MODE;')
     assert lines.index("EXCEPTION WHEN insufficient_privilege THEN") > lines.index("END IF;")
     assert 'FUNCTION "golive_releases_append_only"()' in _release_log.create_sql("golive_releases")
+
+
+def test_db_gets_the_records_it_missed_first_in_the_files_order(tmp_path):
+    # The table could not be reached when r0 was recorded: the file has it, the table does not.
+    path = tmp_path / "r.jsonl"
+    assert _release_log.run(FakeModule(path=str(path), **params(release_id="r0", database=None)), None)["changed"]
+    conn = FakeConnection()
+    module = FakeModule(path=str(path), **params(release_id="r1"))
+    result = _release_log.run(module, lambda: conn)
+    assert result["written"] == {"file": True, "table": True}
+    inserted = [script for script in conn.scripts if "INSERT INTO" in script]
+    assert len(inserted) == 2 and '"release_id":"r0"' in inserted[0] and '"release_id":"r1"' in inserted[1]
+    assert any("lacked 1 earlier record(s)" in warning and "r0 go" in warning for warning in module.warnings)
