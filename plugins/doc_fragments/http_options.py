@@ -51,3 +51,32 @@ options:
     type: float
     default: 5.0
 """
+
+    # The credentials of health_wait and smoke_check (_http.HTTP_AUTH_ARGUMENT_SPEC).
+    AUTH = r"""
+options:
+  url_username:
+    description:
+      - User name of HTTP Basic authentication, sent with every request. The recommended
+        way to give credentials, together with O(url_password).
+    type: str
+  url_password:
+    description:
+      - Password of HTTP Basic authentication, with O(url_username). Never logged.
+    type: str
+  secret_headers:
+    description:
+      - Request headers whose values are secret (C(Authorization), an API key), sent
+        with every request like O(headers). Never logged.
+    type: dict
+    default: {}
+notes:
+  - >-
+    A value shorter than four characters, or such as V(true), is taken for a flag, not a
+    credential, and is not hidden from the module arguments: Ansible would hide every equal
+    word and number of the result too.
+  - >-
+    Ansible writes a module's arguments to the target's system log before the module runs, with
+    only URL passwords masked. Give credentials in O(url_username) and O(url_password), and secret
+    headers in O(secret_headers), which Ansible never logs, rather than in URLs or O(headers).
+"""

@@ -25,6 +25,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - runbook.golive.http_options
+  - runbook.golive.http_options.auth
 attributes:
   check_mode:
     support: full
@@ -81,21 +82,6 @@ options:
       - At most this many characters of the last body are returned.
     type: int
     default: 2048
-  url_username:
-    description:
-      - User name of HTTP Basic authentication, sent with the first request. The
-        recommended way to give credentials, together with O(url_password).
-    type: str
-  url_password:
-    description:
-      - Password of HTTP Basic authentication, with O(url_username). Never logged.
-    type: str
-  secret_headers:
-    description:
-      - Request headers whose values are secret (C(Authorization), an API key), sent
-        like O(headers). Never logged.
-    type: dict
-    default: {}
 notes:
   - >-
     Secrets are masked (V(********)) in the result, the message and the module arguments Ansible
@@ -104,14 +90,6 @@ notes:
     V(api_key), V(key), V(password), V(secret), V(signature), V(sig), V(auth)...), webhook
     tokens in the path, and the values of O(headers) whose names look secret (C(Authorization),
     C(Cookie), C(X-Api-Key)...).
-  - >-
-    A value shorter than four characters, or such as V(true), is taken for a flag, not a
-    credential, and is not hidden from the module arguments: Ansible would hide every equal
-    word and number of the result too.
-  - >-
-    Ansible writes a module's arguments to the target's system log before the module runs, with
-    only URL passwords masked. Give credentials in O(url_username) and O(url_password), and secret
-    headers in O(secret_headers), which Ansible never logs, rather than in O(url) or O(headers).
 seealso:
   - module: runbook.golive.smoke_check
 """

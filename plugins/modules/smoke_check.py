@@ -25,6 +25,7 @@ author:
   - runbook.golive maintainers (@runbook-golive)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - runbook.golive.http_options.auth
 attributes:
   check_mode:
     support: partial
@@ -99,21 +100,6 @@ options:
       - At most this many characters of each body are returned.
     type: int
     default: 512
-  url_username:
-    description:
-      - User name of HTTP Basic authentication, sent with every check. The recommended
-        way to give credentials, together with O(url_password).
-    type: str
-  url_password:
-    description:
-      - Password of HTTP Basic authentication, with O(url_username). Never logged.
-    type: str
-  secret_headers:
-    description:
-      - Request headers whose values are secret (C(Authorization), an API key), sent
-        with every check like O(headers). Never logged.
-    type: dict
-    default: {}
 notes:
   - >-
     Secrets are masked (V(********)) in RV(checks), the message and the module arguments Ansible
@@ -123,14 +109,6 @@ notes:
     the values of headers whose names look secret (C(Authorization), C(Cookie), C(X-Api-Key)...),
     of secret-named fields of a check's V(json) or V(body) (V(password), V(token)...), and of
     secret-named fields of the JSON answers in RV(checks[].body).
-  - >-
-    A value shorter than four characters, or such as V(true), is taken for a flag, not a
-    credential, and is not hidden from the module arguments: Ansible would hide every equal
-    word and number of the result too.
-  - >-
-    Ansible writes a module's arguments to the target's system log before the module runs, with
-    only URL passwords masked. Give credentials in O(url_username) and O(url_password), and secret
-    headers in O(secret_headers), which Ansible never logs, rather than in URLs or O(headers).
   - The module fails when a check fails. To look at the report and decide later
     (for example to roll back), register the result and set C(failed_when) to V(false),
     or put the task in a C(block) with C(rescue).
