@@ -11,7 +11,7 @@ import os
 import re
 from collections import OrderedDict
 
-from ansible_collections.runbook.golive.plugins.module_utils import _io, _run
+from ansible_collections.runbook.golive.plugins.module_utils import _io, _pg, _run
 from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
 
 UPGRADED = "upgraded"
@@ -52,6 +52,21 @@ def parse_env_file(text, source="env_file"):
                 value = re.sub(r'\\(["\\$`])', r"\1", value)
         env[key] = value
     return env
+
+
+def pg_options(existing, lock_timeout, statement_timeout):
+    """PGOPTIONS for the migration: ``existing`` (the env file's, say) then the two timeouts.
+
+    libpq gives PGOPTIONS to the server at connect; a later ``-c`` wins over an
+    earlier one, so the module's timeouts hold whatever the env file set.
+    Each timeout is validated as a PostgreSQL duration (``30s``, ``5min``, ``0``).
+    """
+    parts = [
+        "-c lock_timeout=%s" % _pg.duration(lock_timeout, "lock_timeout"),
+        "-c statement_timeout=%s" % _pg.duration(statement_timeout, "statement_timeout"),
+    ]
+    existing = (existing or "").strip()
+    return " ".join(([existing] if existing else []) + parts)
 
 
 def secret_values(env):
@@ -320,6 +335,8 @@ class Tool:
     """Common to the three tools: where and how to run, and the revision as the tool sees it."""
 
     name = None
+    # The _run.Account the tool's commands run as (None: the module's own user).
+    user = None
 
     def __init__(self, module, chdir, env):
         self.module = module
@@ -327,7 +344,9 @@ class Tool:
         self.env = env
 
     def run(self, args, what, check=True):
-        return _run.run(self.module, self.argv(args), what=what, check=check, cwd=self.chdir, env=self.env)
+        return _run.run(
+            self.module, self.argv(args), what=what, check=check, cwd=self.chdir, env=self.env, user=self.user
+        )
 
     def argv(self, args):
         raise NotImplementedError
@@ -462,12 +481,39 @@ def load_env(module, env_file, environment):
                 text = handle.read()
         except (IOError, OSError) as err:
             raise GoliveError(
-                "cannot read env_file %s: %s; check the path, and run the task as a user who can read it "
-                "(become_user)" % (env_file, err.strerror or err)
+                "cannot read env_file %s: %s; check the path, and run the task as root (become: true "
+                "without become_user), with run_as naming the user the migrations run as"
+                % (env_file, err.strerror or err)
             )
         env.update(parse_env_file(text, env_file))
     env.update((k, "" if v is None else "%s" % v) for k, v in (environment or {}).items())
     module.no_log_values.update(secret_values(env))
+    return env
+
+
+def run_as(name, chdir, virtualenv=None):
+    """The _run.Account the tool runs as (None for the module's own user), once it is known
+    to exist and to be able to enter the release directory and the virtualenv."""
+    if not name:
+        return None
+    user = _run.account(name, "run_as")
+    for path, option in ((chdir, "chdir"), (virtualenv and os.path.join(virtualenv, "bin"), "virtualenv")):
+        why = path and user.switch and user.can_enter(path)
+        if why:
+            raise GoliveError(
+                "run_as %s cannot read %s %s: %s; make it readable by %s (the deploy ships releases owned by "
+                "root, group golive_app_group, mode 0750: put %s in that group) or set run_as to a user who can"
+                % (name, option, path, why, name, name)
+            )
+    return user
+
+
+def environment(module, params):
+    """The tool's environment: the env file, ``environment``, then PGOPTIONS with the timeouts."""
+    env = load_env(module, params["env_file"], params["environment"])
+    env["PGOPTIONS"] = pg_options(
+        env.get("PGOPTIONS", os.environ.get("PGOPTIONS")), params["lock_timeout"], params["statement_timeout"]
+    )
     return env
 
 
@@ -476,7 +522,14 @@ def setup(module, params):
     chdir = params["chdir"]
     if not os.path.isdir(chdir):
         raise GoliveError("release directory %s does not exist on the host; check chdir" % chdir)
-    env = load_env(module, params["env_file"], params["environment"])
+    env = environment(module, params)
+    user = run_as(params["run_as"], chdir, params["virtualenv"])
+    tool, revision = _tool(module, params, chdir, env)
+    tool.user = user
+    return tool, revision
+
+
+def _tool(module, params, chdir, env):
     revision = params["revision"]
     if params["tool"] == "command":
         if params["state"] == DOWNGRADED and not params["commands"].get("downgrade"):
@@ -509,6 +562,7 @@ def migrate(tool, state, revision, check_mode, plan_file=None):
         pending=decision.pending,
         plan=None,
         plan_file=None,
+        run_as=tool.user.name if tool.user is not None else None,
     )
     if decision.changed and (check_mode or plan_file):
         result["plan"] = tool.plan(decision, before)

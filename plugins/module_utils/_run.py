@@ -8,9 +8,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
+import grp
 import os
+import pwd
 import signal
+import stat
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -32,29 +36,145 @@ class Completed:
         return self.rc == 0
 
 
-def run(module, argv, what=None, check=True, cwd=None, env=None, data=None, binary=False):
+def run(module, argv, what=None, check=True, cwd=None, env=None, data=None, binary=False, user=None):
     """Run ``argv`` (a list, never a shell string) through ``module.run_command``.
 
     ``env`` is added to the module's environment for this command only; put no
     secret in argv (use PGPASSFILE and the like). With ``check`` a non-zero exit
     raises GoliveError naming ``what`` and the tool's own error text.
+    ``user`` (an ``Account``) runs the command as that user, with its groups and
+    HOME, when it is not the one the module runs as.
     """
     if not isinstance(argv, (list, tuple)):
         raise TypeError("argv must be a list")
     argv = ["%s" % a for a in argv]
     start = time.monotonic()
-    rc, out, err = module.run_command(
-        argv,
-        cwd=cwd,
-        environ_update=env or {},
-        data=data,
-        binary_data=binary,
-        encoding=None if binary else "utf-8",
-    )
+    if user is not None and user.switch:
+        rc, out, err = _run_as(module, argv, user, what, cwd, env, data, binary)
+    else:
+        rc, out, err = module.run_command(
+            argv,
+            cwd=cwd,
+            environ_update=env or {},
+            data=data,
+            binary_data=binary,
+            encoding=None if binary else "utf-8",
+        )
     done = Completed(argv, rc, out, err, time.monotonic() - start)
     if check and rc != 0:
         raise failure(what, done, stdout=out if not binary else "", stderr=err if not binary else "")
     return done
+
+
+class Account:
+    """A user of the host to run commands as (see ``account``): name, uid, gid, every group, home."""
+
+    def __init__(self, name, uid, gid, groups, home, switch):
+        self.name = name
+        self.uid = uid
+        self.gid = gid
+        self.groups = groups
+        self.home = home
+        # False when the module already runs as this user: nothing to drop.
+        self.switch = switch
+
+    def environ(self):
+        """What a login as the user would set, and the module's environment has as its own user's."""
+        return dict(HOME=self.home, USER=self.name, LOGNAME=self.name)
+
+    def can_enter(self, path):
+        """None when the user can read and enter ``path`` and every directory above it, else why not."""
+        path = os.path.abspath(path)
+        parts = [path]
+        while parts[-1] != os.path.dirname(parts[-1]):
+            parts.append(os.path.dirname(parts[-1]))
+        for where in reversed(parts):
+            try:
+                st = os.stat(where)
+            except OSError as err:
+                return "%s: %s" % (where, err.strerror or err)
+            need = 5 if where == path else 1  # read and search the directory itself, search those above
+            if st.st_uid == self.uid:
+                bits = st.st_mode >> 6
+            elif st.st_gid in self.groups:
+                bits = st.st_mode >> 3
+            else:
+                bits = st.st_mode
+            if self.uid != 0 and bits & need != need:
+                return "%s is %s, owner %s, group %s" % (
+                    where,
+                    stat.filemode(st.st_mode),
+                    _name(pwd.getpwuid, st.st_uid),
+                    _name(grp.getgrgid, st.st_gid),
+                )
+        return None
+
+
+def _name(lookup, number):
+    try:
+        return lookup(number)[0]
+    except KeyError:
+        return "%d" % number
+
+
+def account(name, option="run_as"):
+    """The ``Account`` of user ``name`` from the host's passwd and group databases.
+
+    Refuses a user that does not exist, and a switch the module cannot make
+    (it runs as another user than root), naming ``option`` in the message.
+    """
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        raise GoliveError(
+            "%s %s: no such user on the host; create it (the setup role creates golive_app_user) "
+            "or set %s to an existing user" % (option, name, option)
+        )
+    euid = os.geteuid()
+    switch = entry.pw_uid != euid
+    if switch and euid != 0:
+        raise GoliveError(
+            "%s %s: the module runs as %s and cannot switch to another user; run the task as root "
+            "(become: true without become_user)" % (option, name, _name(pwd.getpwuid, euid))
+        )
+    if switch and sys.version_info < (3, 9):
+        raise GoliveError(
+            "%s %s: switching users needs Python 3.9 or later on the host, which runs %d.%d; "
+            "set ansible_python_interpreter to a newer Python" % ((option, name) + tuple(sys.version_info[:2]))
+        )
+    groups = sorted(set(os.getgrouplist(entry.pw_name, entry.pw_gid)) | set([entry.pw_gid]))
+    return Account(entry.pw_name, entry.pw_uid, entry.pw_gid, groups, entry.pw_dir, switch)
+
+
+def _run_as(module, argv, user, what, cwd, env, data, binary):
+    """``run``'s command as ``user``: the one place a command drops root for another user."""
+    environ = dict(os.environ)
+    environ.update(getattr(module, "run_command_environ_update", None) or {})
+    environ.update(user.environ())
+    environ.update(env or {})
+    if data is not None and not binary:
+        data = (data + "\n").encode("utf-8")
+    try:
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=environ,
+            stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            close_fds=True,
+            user=user.uid,
+            group=user.gid,
+            extra_groups=user.groups,
+        )
+    except OSError as err:
+        raise GoliveError(
+            "%s failed: cannot start %s as %s: %s" % (what or argv[0], argv[0], user.name, err.strerror or err)
+        )
+    out, err = proc.communicate(data)
+    if not binary:
+        out, err = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+    return proc.returncode, out, err
 
 
 def failure(what, done, **result):

@@ -20,8 +20,10 @@ description:
     and changes nothing.
   - A failed migration fails with the tool's own error text and reports the revision the
     tool sees afterwards, so the caller knows whether the database moved.
-  - To run as the application user, set C(become_user) on the task; the module does not
-    call sudo itself.
+  - The module reads O(env_file) itself and runs the migration commands as O(run_as). Run
+    the task as root (C(become) without C(become_user)) so that it can read an env file only
+    root may read (systemd reads it as root) while the release's code runs as the application
+    user, never as root.
 author:
   - runbook.golive maintainers (@runbook-golive)
 extends_documentation_fragment:
@@ -125,8 +127,42 @@ options:
     description:
       - A file of C(KEY=VALUE) lines on the host (such as C(/etc/golive-app/app.env)) whose
         variables are given to the tool. C(export) prefixes, quotes and C(#) comments are allowed.
+      - The module reads it as its own user (root), not as O(run_as), so it may be readable by root
+        only.
       - Values of secret-looking keys and passwords inside URLs are masked in the output.
     type: path
+  run_as:
+    description:
+      - The user the migration commands (current revision, plan, upgrade, downgrade) run as, with
+        its primary and supplementary groups from the host's user and group databases and
+        C(HOME), C(USER) and C(LOGNAME) set to its own. The module itself keeps its user and reads
+        O(env_file) and writes O(plan_file) as root.
+      - A user that does not exist is refused, as is another user than the module's own when the
+        module does not run as root. The user must be able to read O(chdir) and O(virtualenv).
+      - Without it, the commands run as the user the module runs as. V(root) runs them as root
+        (when the module runs as root).
+      - Needs Python 3.9 or later on the host when it switches users.
+    type: str
+  lock_timeout:
+    description:
+      - How long any statement of the migration waits for a lock before it fails, as a PostgreSQL
+        duration (V(30s), V(500ms), V(2min)); V(0) waits without limit.
+      - An C(ALTER TABLE) queued behind a long transaction otherwise holds every later query on
+        that table behind it, taking the application down while it waits.
+      - Given to the tool's sessions as C(-c lock_timeout=...) in C(PGOPTIONS), after any
+        C(PGOPTIONS) of O(env_file) or O(environment) (so it wins over them). libpq reads
+        C(PGOPTIONS), so psycopg and psycopg2 (SQLAlchemy, Django) honour it, unless the
+        application's connection sets C(options) itself; drivers without libpq (asyncpg, pg8000)
+        ignore it.
+    type: str
+    default: 30s
+  statement_timeout:
+    description:
+      - How long any statement of the migration may run before PostgreSQL cancels it, as a
+        PostgreSQL duration; V(0), the default, sets no limit, also when the database role has
+        one of its own. Sent in C(PGOPTIONS) as O(lock_timeout) is.
+    type: str
+    default: "0"
   plan_file:
     description:
       - Save the rendered plan (the SQL of Alembic's offline mode, Django's plan) to this file
@@ -145,19 +181,21 @@ EXAMPLES = r"""
     virtualenv: /srv/golive-app/releases/{{ golive_release_id }}/venv
     env_file: /etc/golive-app/app.env
     plan_file: /var/lib/golive/plan-{{ golive_release_id }}.sql
+    run_as: golive-app
   check_mode: true
   become: true
-  become_user: golive_app
   register: golive_migration_plan
 
-- name: Migrate to head
+- name: Migrate to head as the app's user, waiting at most 10 seconds for a lock
   runbook.golive.db_migrate:
     tool: alembic
     chdir: /srv/golive-app/releases/{{ golive_release_id }}
     virtualenv: /srv/golive-app/releases/{{ golive_release_id }}/venv
     env_file: /etc/golive-app/app.env
+    run_as: golive-app
+    lock_timeout: 10s
+    statement_timeout: 15min
   become: true
-  become_user: golive_app
 
 - name: Roll the schema back to where it was
   runbook.golive.db_migrate:
@@ -167,6 +205,8 @@ EXAMPLES = r"""
     chdir: /srv/golive-app/releases/{{ golive_release_id }}
     virtualenv: /srv/golive-app/releases/{{ golive_release_id }}/venv
     env_file: /etc/golive-app/app.env
+    run_as: golive-app
+  become: true
 
 - name: Django, back to a named migration of one app
   runbook.golive.db_migrate:
@@ -246,6 +286,11 @@ plan_file:
   returned: always
   type: str
   sample: /var/lib/golive/plan-v1.1.0.sql
+run_as:
+  description: The user the migration commands ran as (O(run_as)); null when not given.
+  returned: always
+  type: str
+  sample: golive-app
 stderr:
   description: The tool's error output when the migration failed.
   returned: failure
@@ -281,6 +326,9 @@ def main():
             environment=dict(type="dict", default={}, no_log=True),
             env_file=dict(type="path"),
             plan_file=dict(type="path"),
+            run_as=dict(type="str"),
+            lock_timeout=dict(type="str", default="30s"),
+            statement_timeout=dict(type="str", default="0"),
         ),
         required_if=[("state", "downgraded", ["revision"]), ("tool", "command", ["commands"])],
         supports_check_mode=True,

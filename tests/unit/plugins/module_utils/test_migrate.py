@@ -245,7 +245,10 @@ def test_load_env_masks_secrets(tmp_path):
 
 
 def test_load_env_unreadable(tmp_path):
-    with pytest.raises(GoliveError, match="cannot read env_file .*become_user"):
+    with pytest.raises(
+        GoliveError,
+        match=r"cannot read env_file .*run the task as root \(become: true without become_user\), with run_as",
+    ):
         _migrate.load_env(None, str(tmp_path / "missing.env"), {})
 
 

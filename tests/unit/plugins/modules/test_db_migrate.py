@@ -6,12 +6,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+import pwd
+from collections import namedtuple
+
 import pytest
 
 from ansible_collections.runbook.golive.plugins.module_utils import _run
 from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
 from ansible_collections.runbook.golive.plugins.modules import db_migrate
 
+Passwd = namedtuple("Passwd", "pw_name pw_passwd pw_uid pw_gid pw_gecos pw_dir pw_shell")
 HISTORY = "0002 -> 0003 (head), score\n0001 -> 0002, note\n<base> -> 0001, create items\n"
 
 
@@ -23,9 +28,11 @@ class FakeAlembic:
         self.fail_upgrade = fail_upgrade
         self.stop_at = stop_at
         self.calls = []
+        self.users = []
 
     def __call__(self, module, argv, what=None, check=True, cwd=None, env=None, **kwargs):
         self.calls.append((argv, env))
+        self.users.append(kwargs.get("user"))
         args = argv[argv.index("alembic") + 1 :]
         out = ""
         if args == ["current"]:
@@ -144,3 +151,56 @@ def test_diff_shows_the_revisions(run_module, alembic):
     alembic("0001")
     result, failed = run_module(db_migrate.main, dict(alembic.args, _ansible_diff=True), check_mode=True)
     assert not failed and result["diff"] == {"before": "revision: 0001\n", "after": "revision: head\n"}
+
+
+def test_commands_run_as_the_user_named_by_run_as(run_module, alembic, monkeypatch):
+    fake = alembic("0001")
+    entry = Passwd("golive-app", "x", 990, 990, "", "/srv/golive-app", "/usr/sbin/nologin")
+    real = pwd.getpwnam
+    monkeypatch.setattr(pwd, "getpwnam", lambda name: entry if name == "golive-app" else real(name))
+    monkeypatch.setattr(os, "getgrouplist", lambda name, gid: [gid])
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    # What the user may read is test_migrate_run_as's; the test's tmp_path is root's alone.
+    monkeypatch.setattr(_run.Account, "can_enter", lambda self, path: None)
+    result, failed = run_module(db_migrate.main, dict(alembic.args, run_as="golive-app"))
+    assert not failed and result["changed"] and result["run_as"] == "golive-app"
+    # current, history, upgrade, current: every one as the user, none as root.
+    assert len(fake.users) == 4 and all(u is not None and (u.uid, u.switch) == (990, True) for u in fake.users)
+
+
+def test_without_run_as_the_commands_run_as_the_module(run_module, alembic):
+    fake = alembic("0001")
+    result, failed = run_module(db_migrate.main, alembic.args)
+    assert not failed and result["run_as"] is None and set(fake.users) == {None}
+
+
+def test_an_unknown_run_as_user_is_refused_before_anything_runs(run_module, alembic):
+    fake = alembic("0001")
+    result, failed = run_module(db_migrate.main, dict(alembic.args, run_as="golive-nosuchuser"))
+    assert failed and result["msg"].startswith("run_as golive-nosuchuser: no such user on the host")
+    assert fake.calls == []
+
+
+def test_the_timeouts_reach_the_tool_in_pgoptions(run_module, alembic):
+    fake = alembic("0001")
+    (alembic.tmp / "app.env").write_text(
+        "DATABASE_URL=postgresql://app:pw-1234@db1/app\nPGOPTIONS=-c search_path=app\n"
+    )
+    result, failed = run_module(db_migrate.main, dict(alembic.args, lock_timeout="5s", statement_timeout="10min"))
+    assert not failed
+    assert {env["PGOPTIONS"] for _argv, env in fake.calls} == {
+        "-c search_path=app -c lock_timeout=5s -c statement_timeout=10min"
+    }
+
+
+def test_the_default_timeouts(run_module, alembic):
+    fake = alembic("0003")
+    result, failed = run_module(db_migrate.main, alembic.args)
+    assert not failed and fake.calls[0][1]["PGOPTIONS"] == "-c lock_timeout=30s -c statement_timeout=0"
+
+
+def test_a_bad_timeout_is_refused_before_anything_runs(run_module, alembic):
+    fake = alembic("0001")
+    result, failed = run_module(db_migrate.main, dict(alembic.args, lock_timeout="30 secs"))
+    assert failed and result["msg"].startswith("lock_timeout '30 secs' is not a PostgreSQL duration")
+    assert fake.calls == []
