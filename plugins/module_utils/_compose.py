@@ -19,6 +19,8 @@ from ansible_collections.runbook.golive.plugins.module_utils._run import run
 # What Docker accepts as an image tag.
 TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
 VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
+IMAGE_ID_RE = re.compile(r"^sha256:[0-9a-f]{64}\Z")
+DIGEST_REF_RE = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}\Z")
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 LABEL_PROJECT = "com.docker.compose.project"
 LABEL_SERVICE = "com.docker.compose.service"
@@ -157,6 +159,8 @@ def containers_by_service(inspected, project):
             {
                 "name": (item.get("Name") or "").lstrip("/"),
                 "image": image,
+                # The image the container was created from (its ID), whatever the tag says now.
+                "image_id": item.get("Image"),
                 "tag": split_image(image)[1],
                 "status": state.get("Status"),
                 "health": (state.get("Health") or {}).get("Status"),
@@ -175,9 +179,77 @@ def running_tags(by_service, services):
     return tags
 
 
-def plan(services, desired, running, configured, containers):
-    """What a release changes: services whose running tag or configured tag differ."""
+def running_images(by_service, services):
+    """{service: (image reference, image ID)} of the running containers; None where none runs
+    or they disagree."""
+    images = {}
+    for service in services:
+        found = set((c["image"], c.get("image_id")) for c in by_service.get(service, []) if c["status"] == "running")
+        images[service] = found.pop() if len(found) == 1 and None not in list(found)[0] else None
+    return images
+
+
+def _repo_name(repo):
+    """A repository as the engine names it in RepoDigests (``docker.io/library/x`` is ``x``)."""
+    for prefix in ("docker.io/library/", "docker.io/", "index.docker.io/library/", "index.docker.io/"):
+        if repo and repo.startswith(prefix):
+            return repo[len(prefix) :]
+    return repo
+
+
+def identity(ref, image_id, repo_digests):
+    """What exactly a service runs: its reference, the image ID, and the repo digest of the
+    reference's repository (``repo@sha256:...``) when the image has one (None when it was built
+    on the host or never pulled: then only the ID says which image it is)."""
+    repo = _repo_name(split_image(ref)[0])
+    digest = None
+    for candidate in repo_digests or []:
+        if _repo_name(candidate.split("@", 1)[0]) == repo:
+            digest = candidate
+            break
+    return {"image": ref, "id": image_id, "digest": digest}
+
+
+def check_images(images, services, desired):
+    """``images`` ({service: identity}) checked against the services and the tags released."""
+    unknown = sorted(set(images) - set(services))
+    if unknown:
+        raise GoliveError(
+            "images names %s, which services does not list; add them to services or remove them from images"
+            % ", ".join(unknown)
+        )
+    for service, want in sorted(images.items()):
+        if not isinstance(want, dict) or not IMAGE_ID_RE.match(str(want.get("id") or "")):
+            raise GoliveError(
+                "images.%s has no image ID (id: sha256:<64 hex>); give the previous_images a release returned" % service
+            )
+        if want.get("digest") and not DIGEST_REF_RE.match(str(want["digest"])):
+            raise GoliveError(
+                "images.%s.digest %r is not a repo digest (<repository>@sha256:<64 hex>); give the previous_images"
+                " a release returned" % (service, want["digest"])
+            )
+        repo, tag = split_image(want.get("image"))
+        if not repo or not tag:
+            raise GoliveError(
+                "images.%s.image %r is not an image reference with a tag (<repository>:<tag>); give the"
+                " previous_images a release returned" % (service, want.get("image"))
+            )
+        if tag != desired[service]:
+            raise GoliveError(
+                "images.%s is %s but the tag released for %s is %s; give the tags of the same release"
+                % (service, want["image"], service, desired[service])
+            )
+
+
+def plan(services, desired, running, configured, containers, ids=None):
+    """What a release changes: services whose running tag or configured tag differ, or whose
+    running image is not the one ``ids`` ({service: image ID}) asks for."""
     restart = [s for s in services if running.get(s) != desired[s]]
+    restart += [
+        s
+        for s, want in sorted((ids or {}).items())
+        if any(c["image_id"] != want for c in containers.get(s, []) if c["status"] == "running")
+    ]
     rewrite = [s for s in services if configured.get(s) != desired[s]]
     stopped = [s for s in services if not any(c["status"] == "running" for c in containers.get(s, []))]
     return {"restart": sorted(set(restart) | set(stopped)), "rewrite": rewrite}
@@ -285,6 +357,22 @@ class Project:
             done = run(self.module, [self.docker, "inspect"] + ids, what="inspecting the containers of %s" % self.name)
         return containers_by_service(json.loads(done.out or "[]"), self.name)
 
+    def image(self, ref):
+        """``docker image inspect`` of one image (by reference or ID); None when the host has none."""
+        done = run(
+            self.module,
+            [self.docker, "image", "inspect", "--", ref],
+            what="inspecting image %s" % ref,
+            check=False,
+        )
+        if not done.ok:
+            return None
+        found = json.loads(done.out or "[]")
+        return found[0] if found else None
+
+    def docker_run(self, args, what):
+        return run(self.module, [self.docker] + list(args), what=what)
+
 
 def _read(path):
     try:
@@ -381,13 +469,22 @@ def release(module, p):
     current_images = dict(
         (s, next((c["image"] for c in containers.get(s, []) if c["status"] == "running"), None)) for s in services
     )
+    previous_images = {}
+    for service, found in sorted(running_images(containers, services).items()):
+        inspected = project.image(found[1]) if found else None
+        # A reference without a tag (already by digest) is pinned by the compose file itself.
+        pinnable = found and inspected and split_image(found[0])[1]
+        previous_images[service] = identity(found[0], found[1], inspected.get("RepoDigests")) if pinnable else None
+    pins = p.get("images") or {}
+    check_images(pins, services, desired)
+    retag = _check_pins(project, pins)
     if p["method"] == "env_file":
         after_text = write(before_text or "", desired)
     else:
         after_text = write(before_text or "", desired, current_images)
-    todo = plan(services, desired, running, configured, containers)
+    todo = plan(services, desired, running, configured, containers, dict((s, i["id"]) for s, i in pins.items()))
     file_changed = after_text != (before_text or "")
-    changed = file_changed or bool(todo["restart"])
+    changed = file_changed or bool(todo["restart"]) or bool(retag)
     result = {
         "changed": changed,
         "project_name": project.name,
@@ -395,11 +492,13 @@ def release(module, p):
         "compose_version": project.flavour,
         "services": services,
         "previous_tags": previous,
+        "previous_images": previous_images,
         "running_tags_before": running,
         "tags": desired,
         "tag_file": path,
         "tag_file_changed": file_changed,
         "restarted": todo["restart"],
+        "retagged": sorted(retag),
         "new_services": unknown,
         "diff": {
             "before": _diff_view(before_text or "", variables),
@@ -412,17 +511,53 @@ def release(module, p):
         result["variables"] = variables
     if module.check_mode or not changed:
         return result
+    # The tag of each service to pin is made to name exactly the image it ran before: all are
+    # fetched by digest and checked first, then tagged, then the tag file written. compose up
+    # then starts them, pulling nothing for them.
+    for service, want in sorted(retag.items()):
+        project.docker_run(["pull", "--quiet", "--", want["digest"]], what="pulling %s by digest" % want["digest"])
+        fetched = project.image(want["digest"]) or {}
+        if fetched.get("Id") != want["id"]:
+            raise GoliveError(
+                "%s is image %s, not %s that service %s ran before; nothing was switched or written,"
+                " look at the registry" % (want["digest"], fetched.get("Id"), want["id"], service),
+                **result,
+            )
+    for _service, want in sorted(retag.items()):
+        project.docker_run(
+            ["tag", "--", want["digest"], want["image"]], what="tagging %s as %s" % (want["digest"], want["image"])
+        )
     if file_changed:
         mode = (os.stat(path).st_mode & 0o7777) if os.path.exists(path) else p["mode"]
         write_file(module, path, after_text, mode=mode)
-    if p["pull"]:
-        project.compose(["pull", "--quiet"] + services, what="pulling %s of %s" % (", ".join(services), project.name))
+    to_pull = [s for s in services if s not in pins]
+    if p["pull"] and to_pull:
+        project.compose(["pull", "--quiet"] + to_pull, what="pulling %s of %s" % (", ".join(to_pull), project.name))
     up = ["up", "--detach"]
     if not p["dependencies"]:
         up.append("--no-deps")
     project.compose(up + services, what="bringing %s of %s up" % (", ".join(services), project.name))
-    after = running_tags(project.containers(), services)
+    now = project.containers()
+    after = running_tags(now, services)
     wrong = sorted(s for s in services if after.get(s) != desired[s])
+    other_image = sorted(
+        s
+        for s, want in pins.items()
+        if any(c["image_id"] != want["id"] for c in now.get(s, []) if c["status"] == "running")
+    )
+    if other_image and not wrong:
+        failure = dict(result)
+        failure.update(changed=True, running_tags=after)
+        raise GoliveError(
+            "after up, %s of %s run another image than before the go-live (%s); the compose file may pull"
+            " (pull_policy), look at `docker compose images` and start the recorded image by hand"
+            % (
+                ", ".join(other_image),
+                project.name,
+                ", ".join("%s wants %s (%s)" % (s, pins[s]["id"], pins[s]["image"]) for s in other_image),
+            ),
+            **failure,
+        )
     if wrong:
         failure = dict(result)
         failure.update(changed=True, running_tags=after)
@@ -441,6 +576,39 @@ def release(module, p):
         )
     result["running_tags"] = after
     return result
+
+
+def _check_pins(project, pins):
+    """{service: identity} of the pinned services whose tag must be moved back to their image.
+
+    Read only; refuses, before anything changes, a service whose tag names another image
+    now when that image has no repo digest to fetch it by."""
+    retag = {}
+    for service, want in sorted(pins.items()):
+        now = project.image(want["image"])
+        if now and now.get("Id") == want["id"]:
+            continue
+        if want.get("digest"):
+            retag[service] = want
+            continue
+        still_here = project.image(want["id"]) is not None
+        raise GoliveError(
+            "service %s ran image %s as %s before the go-live, but %s now %s, and that image has no repo digest"
+            " to fetch it by (built on the host); nothing was changed. %s"
+            % (
+                service,
+                want["id"],
+                want["image"],
+                want["image"],
+                "names image %s" % now.get("Id") if now else "names no image on this host",
+                "It is still on this host: run `docker tag %s %s`, then the rollback again."
+                % (want["id"], want["image"])
+                if still_here
+                else "It is gone from this host: build or load it again as %s, then run the rollback again."
+                % want["image"],
+            )
+        )
+    return retag
 
 
 def run_once(module, p):

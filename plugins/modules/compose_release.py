@@ -15,7 +15,14 @@ description:
   - With O(state=present), in a compose project directory, records the image tag each listed
     service runs now, sets the new tag of each (in an env file or an override file, written
     atomically), pulls the images and brings the services up. It returns the previous and the
-    new tags, so that a rollback can return to exactly the previous ones (give them back in O(tags)).
+    new tags, and the exact image each service ran (RV(previous_images)), so that a rollback can
+    return to exactly the previous images (give them back in O(tags) and O(images)).
+  - A tag can be pushed again and name another image later. With O(images), each listed service
+    runs exactly the image recorded for it, whatever its tag names now. An image with a repo
+    digest is pulled by that digest, checked to be the recorded image ID, and tagged as the
+    tag again before C(up) (which then pulls nothing for it). An image without one (built on
+    the host) must still be the one its tag names, otherwise the task fails before anything
+    changes and says how to put it back.
   - Services already running the wanted tag, with the tag file already saying so, are not
     touched and the result is not changed.
   - With O(state=run), runs O(command) once in a one-off container of the first listed service
@@ -32,9 +39,9 @@ attributes:
   check_mode:
     support: full
     details:
-      - With O(state=present), reads the running tags and the tag file and reports what would
-        change (the diff of the tag file, the services that would be restarted), without writing,
-        pulling or starting anything.
+      - With O(state=present), reads the running tags, images and the tag file and reports what
+        would change (the diff of the tag file, the services that would be restarted or retagged),
+        without writing, pulling, tagging or starting anything.
       - With O(state=run), reports the command without running it.
   diff_mode:
     support: full
@@ -76,6 +83,15 @@ options:
   tags:
     description:
       - Tags per service, for example the RV(previous_tags) of a release to roll back exactly.
+    type: dict
+    default: {}
+  images:
+    description:
+      - The exact image per service, for example the RV(previous_images) of a release to roll back
+        exactly. Each is a dict with C(image) (the reference with the tag, which must be the tag
+        released for the service), C(id) (the image ID, C(sha256:...)) and C(digest) (the repo
+        digest C(<repository>@sha256:...), or null when the image has none).
+      - Services not listed here run what their tag names, as without this option.
     type: dict
     default: {}
   method:
@@ -140,8 +156,8 @@ options:
 notes:
   - The running tags are read from the containers' labels (C(com.docker.compose.project) and
     C(com.docker.compose.service)) with the docker client; one-off containers are ignored.
-  - After C(up), every service must run its new tag, otherwise the task fails and says which
-    tags to roll back to.
+  - After C(up), every service must run its new tag (and each of O(images) its image ID),
+    otherwise the task fails and says which tags to roll back to.
 seealso:
   - module: runbook.golive.compose_status
 """
@@ -154,11 +170,12 @@ EXAMPLES = r"""
     tag: v1.4.2
   register: release
 
-- name: Roll back to exactly what ran before
+- name: Roll back to exactly the images that ran before
   runbook.golive.compose_release:
     project_src: /srv/shop
     services: [web, worker]
     tags: "{{ release.previous_tags }}"
+    images: "{{ release.previous_images | dict2items | selectattr('value') | items2dict }}"
 
 - name: Migrate from the new image, before the services switch
   runbook.golive.compose_release:
@@ -208,6 +225,19 @@ previous_tags:
   returned: when O(state=present)
   type: dict
   sample: {web: v1.4.1, worker: v1.4.1}
+previous_images:
+  description:
+    - The image each service's running containers ran before the task, by reference, image ID
+      and repo digest (null when the image has none, as one built on the host); null for a service
+      where none ran or they ran different images. Give the non-null ones back in O(images).
+  returned: when O(state=present)
+  type: dict
+  sample:
+    web:
+      image: registry.example.com/shop/web:v1.4.1
+      id: sha256:5b0d5c0e4d3f2a1b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b
+      digest: registry.example.com/shop/web@sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0
+    worker: null
 running_tags_before:
   description: The tag the running containers of each service had before (null where none ran).
   returned: when O(state=present)
@@ -232,6 +262,13 @@ tag_file_changed:
   type: bool
 restarted:
   description: The services brought up again (or that would be).
+  returned: when O(state=present)
+  type: list
+  elements: str
+retagged:
+  description:
+    - Services of O(images) whose tag named another image, tagged again as their recorded image
+      (pulled by its digest) before C(up), or that would be in check mode.
   returned: when O(state=present)
   type: list
   elements: str
@@ -284,6 +321,7 @@ def main():
             services=dict(type="list", elements="str", required=True),
             tag=dict(type="str"),
             tags=dict(type="dict", default={}),
+            images=dict(type="dict", default={}),
             method=dict(type="str", default="env_file", choices=["env_file", "override_file"]),
             env_file=dict(type="path"),
             variables=dict(type="dict", default={}),

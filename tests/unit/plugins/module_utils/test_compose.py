@@ -180,3 +180,44 @@ def test_inspect_output_is_json_of_docker():
     text = json.dumps([inspected("web", "r/app:v3", health="starting")])
     by = _compose.containers_by_service(json.loads(text), "p")
     assert by["web"][0]["health"] == "starting" and by["web"][0]["name"] == "p-web-1"
+
+
+ID1 = "sha256:" + "1" * 64
+ID2 = "sha256:" + "2" * 64
+
+
+@pytest.mark.parametrize(
+    "ref, digests, digest",
+    [
+        ("reg:5000/shop/web:v1", ["reg:5000/shop/web@sha256:" + "a" * 64], "reg:5000/shop/web@sha256:" + "a" * 64),
+        # Pushed to two repositories: the one the service names.
+        ("reg/web:v1", ["mirror/web@sha256:" + "b" * 64, "reg/web@sha256:" + "c" * 64], "reg/web@sha256:" + "c" * 64),
+        ("docker.io/library/postgres:16", ["postgres@sha256:" + "d" * 64], "postgres@sha256:" + "d" * 64),
+        # Built on the host: no digest, only the ID says which image.
+        ("golive-compose/app:v1", [], None),
+        ("reg/web:v1", ["mirror/web@sha256:" + "b" * 64], None),
+    ],
+)
+def test_identity_takes_the_digest_of_the_services_repository(ref, digests, digest):
+    assert _compose.identity(ref, ID1, digests) == {"image": ref, "id": ID1, "digest": digest}
+
+
+def test_running_images_and_a_restart_for_another_image_behind_the_same_tag():
+    data = [inspected("web", "r/app:v1"), inspected("admin", "r/app:v1"), inspected("admin", "r/app:v1")]
+    data[0]["Image"] = ID1
+    data[1]["Image"] = ID1
+    data[2]["Image"] = ID2
+    by = _compose.containers_by_service(data, "p")
+    assert _compose.running_images(by, ["web", "admin", "gone"]) == {
+        "web": ("r/app:v1", ID1),
+        "admin": None,
+        "gone": None,
+    }
+    desired = {"web": "v1", "admin": "v1"}
+    running = {"web": "v1", "admin": "v1"}
+    assert _compose.plan(["web", "admin"], desired, running, desired, by)["restart"] == []
+    assert _compose.plan(["web", "admin"], desired, running, desired, by, {"web": ID1})["restart"] == []
+    assert _compose.plan(["web", "admin"], desired, running, desired, by, {"web": ID2, "admin": ID1})["restart"] == [
+        "admin",
+        "web",
+    ]

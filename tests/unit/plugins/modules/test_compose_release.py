@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import json
 import os
 
@@ -29,6 +30,25 @@ class FakeCompose:
         self.v2 = v2
         self.broken = broken
         self.calls = []
+        # The host's images: tags (reference -> image ID; one not set names image_id(ref)) and
+        # each image's repo digests; the registry's digests; what each container was created from.
+        self.tags = {}
+        self.repo_digests = {}
+        self.registry = {}
+        self.untagged = set()
+        # A compose file with pull_policy: always pulls on up; the registry's tag names this.
+        self.up_pulls = None
+        self.ids = dict((s, self.resolve("reg/app:%s" % t)) for s, t in self.running.items())
+
+    def resolve(self, ref):
+        if ref in self.tags:
+            return self.tags[ref]
+        if ref.startswith("sha256:"):
+            known = set(self.ids.values()) | set(self.tags.values()) | self.untagged
+            return ref if ref in known else None
+        if "@" in ref:
+            return next((i for i, ds in self.repo_digests.items() if ref in ds), None)
+        return image_id(ref)
 
     def env(self):
         path = os.path.join(self.directory, ".env")
@@ -51,21 +71,38 @@ class FakeCompose:
                             "Labels": {_compose.LABEL_PROJECT: "proj", _compose.LABEL_SERVICE: s},
                         },
                         "State": {"Status": "running"},
+                        "Image": self.ids[s],
                     }
                     for s, t in sorted(self.running.items())
                 ]
             )
+        elif argv[1:3] == ["image", "inspect"]:
+            found = self.resolve(argv[-1])
+            if found:
+                out = json.dumps([{"Id": found, "RepoDigests": self.repo_digests.get(found, [])}])
+            else:
+                rc = 1
+        elif argv[1] == "pull":
+            digest = argv[-1]
+            self.repo_digests.setdefault(self.registry[digest], []).append(digest)
+        elif argv[1] == "tag":
+            self.tags[argv[-1]] = self.resolve(argv[-2])
         elif "up" in argv:
             services = argv[argv.index("up") + 2 :]
             for s in services:
                 if s not in self.broken:
                     self.running[s] = self.env()["%s_TAG" % s.upper()]
+                    self.ids[s] = self.up_pulls or self.resolve("reg/app:%s" % self.running[s])
         elif "run" in argv:
             out = "ran %s with %s\n" % (argv[-1], env)
         done = _run.Completed(argv, rc, out, "", 0.01)
         if check and rc:
             raise AssertionError("unexpected failure of %s" % argv)
         return done
+
+
+def image_id(ref):
+    return "sha256:" + hashlib.sha256(ref.encode()).hexdigest()
 
 
 @pytest.fixture
@@ -176,3 +213,116 @@ def test_run_uses_the_new_tag_without_writing(project, run_module):
     count = len(fake.calls)
     result, _failed = run_module(compose_release.main, args, check_mode=True)
     assert result["changed"] and not [c for c in fake.calls[count:] if "run" in c[0]]
+
+
+OLD = "sha256:" + "1" * 64
+NEW = "sha256:" + "2" * 64
+DIGEST = "reg/app@sha256:" + "d" * 64
+
+
+def go_live_then_move_the_tag(project, run_module, digest):
+    """v1.0.0 runs image OLD; the go-live of v1.1.0 records it; then v1.0.0 is pushed again as NEW."""
+    fake = project({"web": "v1.0.0", "admin": "v1.0.0"})
+    fake.tags["reg/app:v1.0.0"] = OLD
+    fake.ids.update(web=OLD, admin=OLD)
+    if digest:
+        fake.repo_digests[OLD] = ["other/mirror@sha256:" + "e" * 64, DIGEST]
+        fake.registry[DIGEST] = OLD
+    result, failed = run_module(compose_release.main, dict(project.args, tag="v1.1.0"))
+    assert not failed
+    fake.tags["reg/app:v1.0.0"] = NEW
+    return fake, result
+
+
+def test_the_exact_images_are_recorded(project, run_module):
+    _fake, result = go_live_then_move_the_tag(project, run_module, digest=True)
+    assert result["previous_images"]["web"] == {"image": "reg/app:v1.0.0", "id": OLD, "digest": DIGEST}
+    _fake, result = go_live_then_move_the_tag(project, run_module, digest=False)
+    assert result["previous_images"]["admin"] == {"image": "reg/app:v1.0.0", "id": OLD, "digest": None}
+
+
+def test_rollback_runs_the_recorded_image_by_its_digest_not_what_the_tag_names_now(project, run_module):
+    fake, result = go_live_then_move_the_tag(project, run_module, digest=True)
+    args = dict(project.args, tags=result["previous_tags"], images=result["previous_images"])
+
+    check, failed = run_module(compose_release.main, args, check_mode=True)
+    assert not failed and check["retagged"] == ["admin", "web"] and fake.tags["reg/app:v1.0.0"] == NEW
+
+    count = len(fake.calls)
+    back, failed = run_module(compose_release.main, args)
+    assert not failed, back["msg"]
+    assert fake.ids == {"web": OLD, "admin": OLD}
+    assert back["retagged"] == ["admin", "web"] and back["running_tags"] == {"web": "v1.0.0", "admin": "v1.0.0"}
+    argvs = [c[0] for c in fake.calls[count:]]
+    assert ["/usr/bin/docker", "pull", "--quiet", "--", DIGEST] in argvs
+    assert ["/usr/bin/docker", "tag", "--", DIGEST, "reg/app:v1.0.0"] in argvs
+    # compose pulls nothing: it would fetch what the tag names in the registry now.
+    assert not [a for a in argvs if "compose" in a and "pull" in a]
+
+    again, failed = run_module(compose_release.main, args)
+    assert not failed and not again["changed"] and again["retagged"] == []
+
+
+def test_rollback_without_a_digest_refuses_a_tag_that_names_another_image(project, run_module):
+    fake, result = go_live_then_move_the_tag(project, run_module, digest=False)
+    args = dict(project.args, tags=result["previous_tags"], images=result["previous_images"])
+    before = (project.dir / ".env").read_text()
+    count = len(fake.calls)
+    back, failed = run_module(compose_release.main, args)
+    assert failed
+    assert "reg/app:v1.0.0 now names image %s" % NEW in back["msg"] and "no repo digest" in back["msg"]
+    assert "It is gone from this host: build or load it again as reg/app:v1.0.0" in back["msg"]
+    assert (project.dir / ".env").read_text() == before
+    assert not [c for c in fake.calls[count:] if "up" in c[0] or "pull" in c[0] or "tag" in c[0][1:2]]
+
+    fake.untagged.add(OLD)
+    back, failed = run_module(compose_release.main, args)
+    assert failed and "run `docker tag %s reg/app:v1.0.0`, then the rollback again" % OLD in back["msg"]
+
+
+def test_rollback_without_a_digest_runs_the_tag_that_still_names_the_image(project, run_module):
+    fake, result = go_live_then_move_the_tag(project, run_module, digest=False)
+    fake.tags["reg/app:v1.0.0"] = OLD
+    args = dict(project.args, tags=result["previous_tags"], images=result["previous_images"])
+    back, failed = run_module(compose_release.main, args)
+    assert not failed and back["retagged"] == [] and fake.ids == {"web": OLD, "admin": OLD}
+
+
+def test_a_digest_that_is_another_image_is_refused_before_the_switch(project, run_module):
+    fake, result = go_live_then_move_the_tag(project, run_module, digest=True)
+    fake.registry[DIGEST] = NEW
+    fake.repo_digests[OLD] = []
+    args = dict(project.args, tags=result["previous_tags"], images=result["previous_images"])
+    before = (project.dir / ".env").read_text()
+    count = len(fake.calls)
+    back, failed = run_module(compose_release.main, args)
+    assert failed and "%s is image %s, not %s" % (DIGEST, NEW, OLD) in back["msg"]
+    assert (project.dir / ".env").read_text() == before and fake.tags["reg/app:v1.0.0"] == NEW
+    assert not [c for c in fake.calls[count:] if "up" in c[0] or "tag" in c[0][1:2]]
+    assert fake.running == {"web": "v1.1.0", "admin": "v1.1.0"}
+
+
+@pytest.mark.parametrize(
+    "images, message",
+    [
+        ({"gone": {"image": "reg/app:v1.0.0", "id": OLD}}, "images names gone"),
+        ({"web": {"image": "reg/app:v1.0.0", "id": "abc"}}, "images.web has no image ID"),
+        ({"web": "reg/app:v1.0.0"}, "images.web has no image ID"),
+        ({"web": {"image": "reg/app:v1.0.0", "id": OLD, "digest": "latest"}}, "is not a repo digest"),
+        ({"web": {"image": "reg/app:v0.9.0", "id": OLD}}, "the tag released for web is v1.0.0"),
+    ],
+)
+def test_bad_images_change_nothing(project, run_module, images, message):
+    fake = project({"web": "v1.1.0", "admin": "v1.1.0"})
+    result, failed = run_module(compose_release.main, dict(project.args, tag="v1.0.0", images=images))
+    assert failed and message in result["msg"]
+    assert not [c for c in fake.calls if "up" in c[0] or "pull" in c[0]]
+
+
+def test_a_service_up_started_from_another_image_fails_the_rollback(project, run_module):
+    fake, result = go_live_then_move_the_tag(project, run_module, digest=True)
+    fake.up_pulls = NEW
+    args = dict(project.args, tags=result["previous_tags"], images=result["previous_images"])
+    back, failed = run_module(compose_release.main, args)
+    assert failed and "admin, web of proj run another image than before the go-live" in back["msg"]
+    assert "web wants %s (reg/app:v1.0.0)" % OLD in back["msg"]
