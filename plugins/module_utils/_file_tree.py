@@ -176,7 +176,8 @@ def _write_archive(source, archive):
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as handle:
             with tarfile.open(fileobj=handle, mode="w:gz") as tar:
-                tar.add(source, arcname=".")
+                # A tree given as a symbolic link is archived as the directory it names.
+                tar.add(os.path.realpath(source), arcname=".")
             handle.flush()
             os.fsync(handle.fileno())
         os.rename(part, archive)
@@ -241,7 +242,7 @@ def archive_trees(p, check_mode):
             if not check_mode:
                 os.unlink(old)
         out.append(entry)
-    return {"changed": changed, "trees": out, "created": created, "pruned": pruned, "dest": dest}
+    return {"changed": changed, "trees": out, "created": created, "pruned": pruned, "archive_dir": dest}
 
 
 def _extract(archive, target):

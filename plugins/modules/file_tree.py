@@ -119,8 +119,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-dest:
-  description: The directory of the archives.
+archive_dir:
+  description: The directory of the archives (O(dest), normalised).
   returned: when O(state=archived)
   type: str
   sample: /var/backups/runbook-golive/files

@@ -303,3 +303,11 @@ def test_unsafe_members(members, bad):
         info.linkname = target
         infos.append(info)
     assert _file_tree.unsafe_members(infos) == bad
+
+
+def test_a_tree_given_as_a_link_is_archived_as_its_directory(tmp_path):
+    tree(tmp_path / "real", {"y.txt": "y"})
+    os.symlink(str(tmp_path / "real"), str(tmp_path / "media"))
+    entry = archived(tmp_path, [str(tmp_path / "media")])["trees"][0]
+    with tarfile.open(entry["archive"]) as tar:
+        assert tar.extractfile("./y.txt").read() == b"y"
