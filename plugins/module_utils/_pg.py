@@ -206,6 +206,23 @@ _KNOWN_ERRORS = [
         r"server does not support SSL, but SSL was required",
         "the server at {where} does not offer SSL but ssl_mode requires it; enable SSL on the server or lower ssl_mode",
     ),
+    # ssl_mode verify-ca / verify-full (golive_db_ssl_mode's default for a remote database).
+    (
+        r'root certificate file "(?P<f>[^"]*)" does not exist',
+        "ssl_mode checks the certificate of the server at {where} against the CA in {f} on the target, and there "
+        "is none: put the CA that signed the server's certificate there (for the user the module runs as), or "
+        "choose require knowingly (it encrypts without checking who answers)",
+    ),
+    (
+        r'server certificate for "(?P<c>[^"]*)" does not match host name "(?P<h>[^"]*)"',
+        "the certificate of the server at {where} is for {c}, not {h}: connect by a name the certificate holds "
+        "(the host option, golive_db_host), or give the server a certificate for {h}",
+    ),
+    (
+        r"certificate verify failed",
+        "the certificate of the server at {where} is not signed by the CA in ~/.postgresql/root.crt on the target "
+        "(certificate verify failed): put the CA that signed it there, or fix the server's certificate",
+    ),
     (
         r"timeout expired",
         "connecting to {where} timed out; check host, port and the firewall, or raise connect_timeout",
