@@ -21,6 +21,21 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _URL = re.compile(r"^https?://[^\s/?#]+[^\s]*\Z")
 _CLOCK = re.compile(r"^\d{4}-\d{2}-\d{2}T(\d{2}):(\d{2}) ([1-7])\Z")
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})\Z")
+# What a name of each kind may hold: letters, digits and a few separators, so that a
+# shell, SQL, PromQL or systemd fragment given where a name is expected is refused.
+_NAMES = {
+    "label": (re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}\Z"), "letters, digits and . _ - (at most 63, e.g. prod)"),
+    "unix_user": (re.compile(r"^[a-z_][a-z0-9_-]{0,31}\Z"), "a system user or group name (e.g. myapp)"),
+    "unit": (
+        re.compile(r"^[A-Za-z0-9_.@:-]{1,240}\.(service|socket|target|timer)\Z"),
+        "a systemd unit name ending in .service, .socket, .target or .timer (e.g. myapp.service)",
+    ),
+    "sql_name": (re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}\Z"), "a PostgreSQL name of letters, digits and _ (e.g. myapp)"),
+    "sql_table": (
+        re.compile(r"^([A-Za-z_][A-Za-z0-9_]{0,62}\.)?[A-Za-z_][A-Za-z0-9_]{0,62}\Z"),
+        "a table name, optionally schema.table, of letters, digits and _",
+    ),
+}
 DAYS = {1: "Monday", 2: "Tuesday", 3: "Wednesday", 4: "Thursday", 5: "Friday", 6: "Saturday", 7: "Sunday"}
 
 
@@ -50,7 +65,8 @@ def input_problems(inputs):
 
     ``inputs`` holds ``versions`` (name -> tag), ``owner``, ``urls`` (name -> URL or ""),
     ``paths`` (name -> path), ``relative_paths`` (name -> list of paths inside the release),
-    ``numbers`` (name -> [value, minimum]).
+    ``numbers`` (name -> [value, minimum]), ``names`` (name -> [value or list of values, kind],
+    kind one of label, unix_user, unit, sql_name, sql_table).
     """
     if not isinstance(inputs, dict):
         raise AnsibleFilterError("input_problems takes a dict of the run's inputs")
@@ -89,6 +105,13 @@ def input_problems(inputs):
                     "%s holds %r: each must be a path inside the release, relative, without '.', '..' or an "
                     "empty part (for example logs or var/uploads)" % (name, text)
                 )
+    for name, spec in sorted((inputs.get("names") or {}).items()):
+        value, kind = spec
+        pattern, meaning = _NAMES[kind]
+        for item in value if isinstance(value, list) else [value]:
+            text = "%s" % (item,)
+            if not pattern.match(text):
+                problems.append("%s holds %r, which is not %s" % (name, text[:80], meaning))
     for name, spec in sorted((inputs.get("numbers") or {}).items()):
         value, minimum = spec
         try:

@@ -294,3 +294,41 @@ def test_releases_to_prune_protects_exactly_the_named_release(target, lookalike)
 def test_releases_to_prune_protects_a_release_named_by_its_path(protect):
     paths = ["/r/20261101T000000Z-aa-v1.0.0+b1", "/r/20261102T000000Z-bb-v1.1.0", "/r/20261103T000000Z-cc-v1.2.0"]
     assert releases_to_prune(paths, 2, [protect]) == []
+
+
+@pytest.mark.parametrize(
+    "name, value, kind",
+    [
+        ("golive_environment", "prod", "label"),
+        ("golive_app_name", "golive-app", "label"),
+        ("golive_app_user", "golive-app", "unix_user"),
+        ("golive_app_units", ["golive-shop.service", "worker@1.service", "app.socket"], "unit"),
+        ("golive_db_name", "golive_app", "sql_name"),
+        ("golive_release_log_table", "audit.golive_releases", "sql_table"),
+        ("golive_db_name", [], "sql_name"),
+    ],
+)
+def test_input_problems_accepts_names(name, value, kind):
+    assert input_problems({"names": {name: [value, kind]}}) == []
+
+
+@pytest.mark.parametrize(
+    "name, value, kind, says",
+    [
+        ("golive_environment", "prod\nstaging", "label", "letters, digits and . _ -"),
+        ("golive_environment", "prod; rm -rf /", "label", "letters, digits"),
+        ("golive_app_name", "../etc", "label", "letters, digits"),
+        ("golive_app_user", "root user", "unix_user", "a system user"),
+        ("golive_app_user", "Robert'); DROP", "unix_user", "a system user"),
+        ("golive_app_units", ["golive app.service"], "unit", "a systemd unit name"),
+        ("golive_app_units", ["golive-app"], "unit", "a systemd unit name"),
+        ("golive_app_units", ["x.service; reboot"], "unit", "a systemd unit name"),
+        ("golive_db_name", "app; DROP TABLE items", "sql_name", "a PostgreSQL name"),
+        ("golive_db_name", 'app"--', "sql_name", "a PostgreSQL name"),
+        ("golive_release_log_table", 'rate(http_requests_total{code="500"}[5m])', "sql_table", "a table name"),
+        ("golive_release_log_table", "a.b.c", "sql_table", "a table name"),
+    ],
+)
+def test_input_problems_refuses_names_that_are_fragments(name, value, kind, says):
+    problems = input_problems({"names": {name: [value, kind]}})
+    assert len(problems) == 1 and name in problems[0] and says in problems[0], problems
