@@ -47,6 +47,7 @@ options:
   name:
     description:
       - Name of the lock; the directory is C(/var/lock/runbook-golive/<name>).
+      - A plain name, without C(/) or control characters.
     type: str
     default: golive
   path:
@@ -54,6 +55,8 @@ options:
       - The lock directory, instead of the one derived from O(name). Its parent is created if missing
         (mode 0700). Prefer a directory that survives a reboot and that only root may write to,
         such as V(/var/lib/runbook-golive/locks/golive).
+      - An absolute path written plainly. A relative path, a C(.) or C(..) part, an empty part
+        (C(//) or a trailing C(/)) or a control character is refused before anything is created.
     type: path
   owner:
     description:
@@ -218,7 +221,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.runbook.golive.plugins.module_utils import _lock
+from ansible_collections.runbook.golive.plugins.module_utils import _lock, _paths
 from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
 
 
@@ -244,10 +247,15 @@ def main():
     token = p["token"]
     if _lock.token_problem(token):
         module.fail_json(msg=_lock.token_problem(token))
-    if not p["path"] and ("/" in p["name"] or p["name"] in ("", ".", "..")):
-        module.fail_json(msg="name %r is not a plain name; give path for a lock elsewhere" % p["name"])
-    lock = _lock.Lock(module, p["path"] or os.path.join("/var/lock/runbook-golive", p["name"]))
+    if p["path"] is None and ("/" in p["name"] or p["name"] in ("", ".", "..") or _paths.control_char(p["name"])):
+        module.fail_json(
+            msg="name %r is not a plain name (no /, no control character, not . or ..); give one such as golive, "
+            "or path for a lock elsewhere. Nothing was changed." % p["name"]
+        )
     try:
+        if p["path"] is not None:
+            _paths.check_absolute("path", p["path"], "/var/lib/runbook-golive/locks/golive")
+        lock = _lock.Lock(module, p["path"] or os.path.join("/var/lock/runbook-golive", p["name"]))
         if p["state"] == "acquired":
             result = _lock.acquire(
                 lock, p["owner"], p["release_id"], p["ttl"], p["break_stale"], module.check_mode, token=token

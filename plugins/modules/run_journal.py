@@ -53,6 +53,8 @@ options:
       - The journal file, for example V(/var/lib/runbook-golive/golive-app.run.json).
       - Its directory is created with mode V(0700) when missing; the file is written with mode V(0600).
       - The lock file C(<path>.lock) and the history directory C(<dir>/runs/) are kept next to it.
+      - An absolute path written plainly. A relative path, a C(.) or C(..) part, an empty part
+        (C(//) or a trailing C(/)) or a control character is refused before anything is read or created.
     type: path
     required: true
   state:
@@ -244,7 +246,7 @@ archived:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.runbook.golive.plugins.module_utils import _journal
+from ansible_collections.runbook.golive.plugins.module_utils import _journal, _paths
 from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
 
 WRITE_OPTIONS = ("data", "host", "host_data", "mark", "decision")
@@ -279,9 +281,10 @@ def main():
         unused = [name for name in WRITE_OPTIONS if p[name] is not None]
         if unused:
             module.fail_json(msg="%s not used with state=%s" % (", ".join(unused), p["state"]))
-    jr = _journal.Journal(module, p["path"], keep=p["keep"])
     changes = dict((name, p[name]) for name in WRITE_OPTIONS)
     try:
+        _paths.check_absolute("path", p["path"], "/var/lib/runbook-golive/golive-app.run.json")
+        jr = _journal.Journal(module, p["path"], keep=p["keep"])
         if p["state"] == "query":
             result = _journal.query(jr)
         elif p["state"] == "absent":
