@@ -13,12 +13,14 @@ import socket
 import ssl
 import time
 
+from ansible.module_utils.six import string_types
 from ansible.module_utils.six.moves import http_client
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.six.moves.urllib.parse import unquote, urlparse
+from ansible.module_utils.six.moves.urllib.parse import unquote, urlparse, urlsplit
 from ansible.module_utils.urls import Request
 
 from ansible_collections.runbook.golive.plugins.module_utils import _mask
+from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
 
 # Options every HTTP-speaking module shares; documented once in
 # plugins/doc_fragments/http_options.py.
@@ -137,6 +139,74 @@ def split_unix_url(url, unix_socket=None):
             )
         return "http://localhost" + (path if path.startswith("/") else "/" + path), sock
     return url, unix_socket
+
+
+HTTP_SCHEMES = ("http", "https")
+WEBSOCKET_SCHEMES = ("http", "https", "ws", "wss")
+
+
+def _bad_char(text):
+    """What the first whitespace or control character in ``text`` is, or None."""
+    for char in text:
+        if char == " ":
+            return "a space"
+        if char.isspace():
+            return "whitespace (%r)" % char
+        if ord(char) < 32 or 127 <= ord(char) < 160:
+            return "a control character (%r)" % char
+    return None
+
+
+def check_url(option, url, schemes=HTTP_SCHEMES, unix=True, example="http://127.0.0.1:8000/health"):
+    """Refuse ``url``, given as ``option``, unless it is an URL of one of ``schemes`` with a
+    host (or, with ``unix``, ``unix:/path/to.sock:/request/path``), without whitespace or
+    control characters: before any request, with a GoliveError naming the option and the fix.
+    Its secrets are masked in the message. Returns ``url``."""
+    forms = " or ".join("%s://" % s for s in schemes)
+    example = "give one such as %s" % example
+    if unix:
+        example += ", or unix:/path/to.sock:/health for a service on a unix socket"
+    if not isinstance(url, string_types) or not url:
+        raise GoliveError("%s is empty; %s. Nothing was requested." % (option, example))
+    shown = _mask.mask_url(url)
+    bad = _bad_char(url)
+    if bad is not None:
+        raise GoliveError(
+            "%s %r holds %s; a URL has none: percent-encode it (a space is %%20) or remove it. "
+            "Nothing was requested." % (option, shown, bad)
+        )
+    if unix and url.startswith("unix:"):
+        try:
+            sock = split_unix_url(url)[1]
+        except ValueError:
+            sock = None
+        if not sock or not sock.startswith("/"):
+            raise GoliveError(
+                "%s %r is not a unix-socket URL: write unix:/path/to.sock:/request/path, the socket's absolute "
+                "path between the colons. Nothing was requested." % (option, shown)
+            )
+        return url
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise GoliveError(
+            "%s %r is not a valid URL (its host or port cannot be read: a port is a number from 1 to 65535, "
+            "an IPv6 address is written in [brackets]); %s. Nothing was requested." % (option, shown, example)
+        )
+    if parts.scheme.lower() not in schemes:
+        raise GoliveError(
+            "%s %r is not an %s URL%s; %s. Nothing was requested."
+            % (option, shown, forms, " (its scheme is %s)" % parts.scheme if parts.scheme else "", example)
+        )
+    if not parts.hostname:
+        raise GoliveError("%s %r has no host; %s. Nothing was requested." % (option, shown, example))
+    if port == 0:
+        raise GoliveError(
+            "%s %r has port 0; give the port the service listens on (1 to 65535). Nothing was requested."
+            % (option, shown)
+        )
+    return url
 
 
 def request(

@@ -17,6 +17,7 @@ from ansible.module_utils.six import string_types
 
 from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
 from ansible_collections.runbook.golive.plugins.module_utils._health import dig, is_missing
+from ansible_collections.runbook.golive.plugins.module_utils._http import HTTP_SCHEMES, WEBSOCKET_SCHEMES, check_url
 from ansible_collections.runbook.golive.plugins.module_utils._mask import (
     MASK,
     body_secrets,
@@ -87,6 +88,8 @@ def validate(checks, base_url=None):
     """
     if not checks:
         raise GoliveError("checks is empty: declare at least one check")
+    if base_url is not None:
+        check_url("base_url", base_url, example="http://127.0.0.1:8000")
     names = set()
     out = []
     for index, raw in enumerate(checks):
@@ -109,6 +112,7 @@ def validate(checks, base_url=None):
                 % (label, mask_url(url))
             )
         websocket = bool(raw.get("websocket", False))
+        check_url("%s: url" % label, full, schemes=WEBSOCKET_SCHEMES if websocket else HTTP_SCHEMES)
         method = ("%s" % (raw.get("method") or "GET")).upper()
         if method not in METHODS:
             raise GoliveError("%s: method %r is not one of %s" % (label, raw.get("method"), ", ".join(METHODS)))

@@ -20,6 +20,9 @@ description:
     wrong version (the previous release is still serving), or was flapping (good
     answers followed by bad ones).
   - The module only reads, so it runs the same way in check mode.
+  - O(url) must be C(http://) or C(https://) with a host, or the unix-socket form; another scheme
+    (C(file://), C(ftp://)), no host, a space or a control character is refused before any request,
+    instead of being tried for the whole O(timeout).
 author:
   - runbook.golive maintainers (@runbook-golive)
 extends_documentation_fragment:
@@ -175,6 +178,7 @@ last_error:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.runbook.golive.plugins.module_utils import _health, _http, _mask
+from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
 
 
 def main():
@@ -197,6 +201,10 @@ def main():
     )
     p = module.params
     _mask.protect(module, urls=[p["url"]], headers=[p["headers"]])
+    try:
+        _http.check_url("url", p["url"])
+    except GoliveError as err:
+        module.fail_json(msg=str(err))
     for name in ("successes", "timeout", "body_limit"):
         if p[name] <= 0:
             module.fail_json(msg="%s must be greater than 0, got %s" % (name, p[name]))

@@ -111,6 +111,8 @@ options:
       - Whether a message that could not be delivered fails the task. With V(false) the
         task succeeds with RV(delivered=false) and a warning, so a chat outage never
         stops a rollback.
+      - An O(url) or O(api_url) that is not an C(http://) or C(https://) URL with a host, or that
+        holds a space or a control character, fails the task whatever this says, and nothing is sent.
     type: bool
     default: true
 notes:
@@ -233,6 +235,9 @@ def main():
     if p["retries"] < 0 or p["backoff"] < 0 or p["request_timeout"] <= 0:
         module.fail_json(msg="retries and backoff must not be negative and request_timeout must be positive")
     try:
+        if p["url"] is not None:
+            _http.check_url("url", p["url"], unix=False, example="https://hooks.slack.com/services/...")
+        _http.check_url("api_url", p["api_url"], unix=False, example=_notify.TELEGRAM_API)
         url, body = _notify.build(p["kind"], p["text"], p["payload"], p["url"], p["token"], p["chat_id"], p["api_url"])
     except GoliveError as err:
         module.fail_json(msg="%s" % err)

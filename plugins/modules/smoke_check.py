@@ -43,7 +43,9 @@ options:
       - The checks, each a dict with the keys below. Only V(url) is required.
       - V(name) (text), how the check is reported. Defaults to the method and the url.
         Names must be unique.
-      - V(url) (text), a full URL, or a path relative to O(base_url).
+      - V(url) (text), a full URL, or a path relative to O(base_url). A full URL is C(http://) or
+        C(https://) with a host (C(ws://) or C(wss://) too for a WebSocket check), or the unix-socket
+        form; another, or one with a space or a control character, is refused before any request.
       - V(method) (text), V(GET) (default), V(HEAD), V(OPTIONS), V(POST), V(PUT),
         V(PATCH) or V(DELETE).
       - V(headers) (dict), request headers added to O(headers).
@@ -66,6 +68,8 @@ options:
     description:
       - Prefix of every relative check V(url), for example V(http://127.0.0.1:8000).
       - A service behind a unix socket can be written V(unix:/run/app/app.sock:).
+      - Another scheme than C(http://) or C(https://), no host, a space or a control character is
+        refused before any request.
     type: str
   unix_socket:
     description:

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from ansible_collections.runbook.golive.plugins.module_utils import _http
+from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
 
 
 class Server:
@@ -107,3 +108,51 @@ def test_a_chunked_body_without_length_is_limited_too(serve):
     assert not resp.answered and "larger than 8192 bytes" in resp.error
     resp = _http.request(serve(head(chunked=True), chunk * 2 + b"0\r\n\r\n").url, timeout=5, max_body=8192)
     assert resp.status == 200 and resp.body == data * 2
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/health",
+        "https://app.example/health?x=1#top",
+        "HTTPS://App.Example",
+        "http://[::1]:8000/health",
+        "http://deploy:pw@127.0.0.1/health",
+        "unix:/run/app/app.sock:/health",
+        "unix:/run/app/app.sock:",
+        "http://h/%20encoded",
+    ],
+)
+def test_check_url_accepts_http_urls_with_a_host_and_the_unix_form(url):
+    assert _http.check_url("url", url) == url
+
+
+@pytest.mark.parametrize(
+    "url, says",
+    [
+        ("file:///etc/passwd", "(its scheme is file)"),
+        ("ws://h/socket", "(its scheme is ws)"),
+        ("h:8000/health", "is not an http:// or https:// URL"),
+        ("//h/health", "is not an http:// or https:// URL; give"),
+        ("http://", "has no host"),
+        ("http://h:0/", "has port 0"),
+        ("http://h:x/", "is not a valid URL"),
+        ("http://[::1/", "is not a valid URL"),
+        ("http://h/\u00a0", "holds whitespace ('\\xa0')"),
+        ("http://h/\x7f", "holds a control character ('\\x7f')"),
+        ("http://h/\x9b", "holds a control character ('\\x9b')"),
+        ("unix::/health", "is not a unix-socket URL"),
+        ("unix:/run/app.sock", "is not a unix-socket URL"),
+        (None, "url is empty"),
+    ],
+)
+def test_check_url_refuses_naming_the_option(url, says):
+    with pytest.raises(GoliveError) as info:
+        _http.check_url("url", url)
+    assert says in str(info.value) and str(info.value).startswith("url ")
+
+
+def test_check_url_unix_form_only_where_it_is_allowed_and_ws_only_when_asked():
+    with pytest.raises(GoliveError, match=r"^hook 'unix:/run/a.sock:/x' is not an http:// or https:// URL"):
+        _http.check_url("hook", "unix:/run/a.sock:/x", unix=False)
+    assert _http.check_url("u", "wss://h/socket", schemes=_http.WEBSOCKET_SCHEMES) == "wss://h/socket"

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 
 import pytest
@@ -15,7 +16,10 @@ import pytest
 from ansible_collections.runbook.golive.plugins.module_utils import _http, _pg, _run
 from ansible_collections.runbook.golive.plugins.modules import (
     deploy_lock,
+    health_wait,
+    notify,
     run_journal,
+    smoke_check,
 )
 
 SECRET = "s3cret-that-must-not-leak"
@@ -118,3 +122,111 @@ def test_run_journal_refuses_a_path_not_absolute_and_plain(run_module, in_tmp, p
     result, failed = run_module(run_journal.main, args)
     assert failed and says in result["msg"]
     assert made(in_tmp) == []
+
+
+# ---- URLs
+
+
+@pytest.mark.parametrize(
+    "url, says",
+    [
+        ("file:///etc/passwd", "url 'file:///etc/passwd' is not an http:// or https:// URL (its scheme is file)"),
+        (
+            "ftp://127.0.0.1/health",
+            "url 'ftp://127.0.0.1/health' is not an http:// or https:// URL (its scheme is ftp)",
+        ),
+        ("127.0.0.1:8000/health", "is not an http:// or https:// URL"),
+        ("http:///health", "url 'http:///health' has no host"),
+        ("http://127.0.0.1:8000/he alth", "url 'http://127.0.0.1:8000/he alth' holds a space"),
+        ("http://127.0.0.1:8000/health\n", "holds whitespace ('\\n')"),
+        ("http://127.0.0.1:8000/\x1b[31m", "holds a control character ('\\x1b')"),
+        ("http://127.0.0.1:99999/health", "is not a valid URL (its host or port cannot be read"),
+        ("unix:run/app.sock:/health", "url 'unix:run/app.sock:/health' is not a unix-socket URL"),
+        ("", "url is empty"),
+    ],
+)
+def test_health_wait_refuses_a_url_before_any_request(run_module, url, says):
+    result, failed = run_module(health_wait.main, dict(url=url, timeout=30))
+    assert failed and says in result["msg"] and result["msg"].endswith("Nothing was requested.")
+    assert "attempts" not in result
+
+
+def test_health_wait_refusal_masks_credentials(run_module):
+    url = "ftp://deploy:%s@127.0.0.1/health?token=%s" % (SECRET, SECRET)
+    result, failed = run_module(health_wait.main, dict(url=url))
+    assert failed and "url 'ftp://deploy:********@127.0.0.1/health?token=********'" in result["msg"]
+    assert SECRET not in json.dumps(result)
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (
+            dict(base_url="ftp://127.0.0.1", checks=[dict(name="x", url="/")]),
+            "base_url 'ftp://127.0.0.1' is not an http:// or https:// URL (its scheme is ftp); give one such as "
+            "http://127.0.0.1:8000",
+        ),
+        (
+            dict(base_url="http://127.0.0.1 :8000", checks=[dict(url="/")]),
+            "base_url 'http://127.0.0.1 :8000' holds a space",
+        ),
+        (
+            dict(checks=[dict(name="passwd", url="file:///etc/passwd")]),
+            "checks[0] ('passwd'): url 'file:///etc/passwd' is not an http:// or https:// URL (its scheme is file)",
+        ),
+        (
+            dict(base_url="http://127.0.0.1:8000", checks=[dict(url="/ok"), dict(name="tab", url="/a\tb")]),
+            "checks[1] ('tab'): url 'http://127.0.0.1:8000/a\\tb' holds whitespace ('\\t')",
+        ),
+        (
+            dict(checks=[dict(name="ws", url="gopher://h/", websocket=True)]),
+            "checks[0] ('ws'): url 'gopher://h/' is not an http:// or https:// or ws:// or wss:// URL",
+        ),
+    ],
+)
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_smoke_check_refuses_a_url_before_any_request(run_module, args, says, check_mode):
+    result, failed = run_module(smoke_check.main, args, check_mode=check_mode)
+    assert failed and says in result["msg"] and result["msg"].endswith("Nothing was requested.")
+    assert "checks" not in result
+
+
+def test_smoke_check_refusal_masks_credentials(run_module):
+    args = dict(checks=[dict(name="x", url="ftp://ops:%s@127.0.0.1/?api_key=%s" % (SECRET, SECRET))])
+    result, failed = run_module(smoke_check.main, args)
+    assert failed and "url 'ftp://ops:********@127.0.0.1/?api_key=********'" in result["msg"]
+    assert SECRET not in json.dumps(result)
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (
+            dict(url="file:///etc/passwd", text="hi"),
+            "url 'file:///etc/passwd' is not an http:// or https:// URL (its scheme is file); give one such as "
+            "https://hooks.slack.com/services/...",
+        ),
+        (
+            dict(url="https://hooks.slack.com/services/T0/B0/%s x" % SECRET, text="hi"),
+            "url 'https://hooks.slack.com/services/T0/B0/********' holds a space",
+        ),
+        (
+            dict(url="unix:/run/hook.sock:/post", text="hi"),
+            "url 'unix:/run/hook.sock:/post' is not an http:// or https://",
+        ),
+        (
+            dict(kind="telegram", token="1:%s" % SECRET, chat_id="5", text="hi", api_url="gopher://127.0.0.1"),
+            "api_url 'gopher://127.0.0.1' is not an http:// or https:// URL (its scheme is gopher); give one such as "
+            "https://api.telegram.org",
+        ),
+        (
+            dict(kind="telegram", token="1:AAAA", chat_id="5", text="hi", api_url="https://"),
+            "api_url 'https://' has no host",
+        ),
+    ],
+)
+@pytest.mark.parametrize("fail_on_error", [True, False])
+def test_notify_refuses_a_url_before_sending(run_module, args, says, fail_on_error):
+    result, failed = run_module(notify.main, dict(args, fail_on_error=fail_on_error))
+    assert failed and says in result["msg"] and result["msg"].endswith("Nothing was requested.")
+    assert SECRET not in json.dumps(result)
