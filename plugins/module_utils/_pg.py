@@ -59,6 +59,21 @@ def duration(value, name="lock_timeout"):
 MAINTENANCE_DB_SPEC = dict(maintenance_db=dict(type="str", default="postgres"))
 
 NAMEDATALEN = 63  # longest identifier PostgreSQL keeps, in bytes
+_PLAIN_NAME = re.compile(r"\A[A-Za-z_][A-Za-z0-9_-]*\Z")
+
+
+def check_name(option, name):
+    """Refuse ``name``, given as ``option`` (a database, a role), unless it is a plain name: letters,
+    digits, ``_`` and ``-``, starting with a letter or ``_``, at most 63 bytes. Such names are always
+    quoted, so another one would be safe, but ``app; DROP TABLE items`` is a mistake to refuse
+    clearly before connecting, not a "does not exist" later. Returns ``name``."""
+    if not isinstance(name, str) or not _PLAIN_NAME.match(name) or len(name.encode("utf-8")) > NAMEDATALEN:
+        raise GoliveError(
+            "%s %r is not a plain PostgreSQL name: letters, digits, _ and -, starting with a letter or _, at most "
+            "%d bytes; give the name as it was created, for example golive_app. Nothing was changed."
+            % (option, name, NAMEDATALEN)
+        )
+    return name
 
 
 def quote_ident(name):

@@ -60,6 +60,8 @@ options:
   database:
     description:
       - The database to back up.
+      - A plain name (letters, digits, V(_) and V(-), starting with a letter or V(_), at most 63 bytes);
+        another is refused before connecting.
     type: str
     required: true
     aliases: [db]
@@ -294,6 +296,7 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     try:
+        _pg.check_name("database", p["database"])
         _pg_backup.check_params(p)
         with _pg.Connection(module, p) as conn:
             result = _pg_backup.Backup(module, conn, p).run()

@@ -246,6 +246,7 @@ def main():
     if module.params["jobs"] < 1:
         module.fail_json(msg="jobs must be at least 1, got %d" % module.params["jobs"])
     try:
+        _pg.check_name("maintenance_db", module.params["maintenance_db"])
         with _pg.Connection(module, module.params) as conn:
             result = _pg_verify.Verify(module, conn, module.params).run()
     except GoliveError as err:

@@ -39,7 +39,10 @@ attributes:
     platforms: posix
 options:
   database:
-    description: The database a restore of O(backup) would replace.
+    description:
+      - The database a restore of O(backup) would replace.
+      - A plain name (letters, digits, V(_) and V(-), starting with a letter or V(_), at most 63 bytes);
+        another is refused before connecting.
     type: str
     required: true
     aliases: [db]
@@ -148,6 +151,7 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     try:
+        _pg.check_name("database", p["database"])
         with _pg.Connection(module, p) as conn:
             result = _pg_changes.changes(conn, p)
     except GoliveError as err:

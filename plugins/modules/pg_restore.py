@@ -63,6 +63,8 @@ options:
   database:
     description:
       - The database to restore over. It must exist.
+      - A plain name (letters, digits, V(_) and V(-), starting with a letter or V(_), at most 63 bytes);
+        another is refused before connecting.
     type: str
     required: true
     aliases: [db]
@@ -240,6 +242,8 @@ def main():
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
+        _pg.check_name("database", module.params["database"])
+        _pg.check_name("maintenance_db", module.params["maintenance_db"])
         _pg_restore.check_params(module.params)
         with _pg.Connection(module, module.params) as conn:
             result = _pg_restore.Restore(module, conn, module.params).run()

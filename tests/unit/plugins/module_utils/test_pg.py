@@ -306,3 +306,21 @@ def test_a_lock_wait_that_timed_out_is_explained(stderr):
     msg = str(info.value)
     assert msg.startswith("backup of database app: waited longer than lock_timeout (45s) for a lock at db1:5432")
     assert "pg_locks" in msg and "raise lock_timeout" in msg
+
+
+@pytest.mark.parametrize("name", ["golive_app", "myapp_test", "golive-app", "_tmp", "A", "a" * 63, "postgres"])
+def test_check_name_accepts_plain_names(name):
+    assert _pg.check_name("database", name) == name
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["app; DROP TABLE items", "app items", "app\n", "9app", "-app", "public.items", 'a"b', "", None, "a" * 64, "zoë"],
+)
+def test_check_name_refuses_others_naming_the_option(name):
+    with pytest.raises(GoliveError) as info:
+        _pg.check_name("maintenance_db", name)
+    assert str(info.value) == (
+        "maintenance_db %r is not a plain PostgreSQL name: letters, digits, _ and -, starting with a letter or _, at "
+        "most 63 bytes; give the name as it was created, for example golive_app. Nothing was changed." % (name,)
+    )

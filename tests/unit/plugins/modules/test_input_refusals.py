@@ -18,6 +18,11 @@ from ansible_collections.runbook.golive.plugins.modules import (
     deploy_lock,
     health_wait,
     notify,
+    pg_backup,
+    pg_backup_verify,
+    pg_changes,
+    pg_fingerprint,
+    pg_restore,
     run_journal,
     smoke_check,
 )
@@ -230,3 +235,67 @@ def test_notify_refuses_a_url_before_sending(run_module, args, says, fail_on_err
     result, failed = run_module(notify.main, dict(args, fail_on_error=fail_on_error))
     assert failed and says in result["msg"] and result["msg"].endswith("Nothing was requested.")
     assert SECRET not in json.dumps(result)
+
+
+# ---- PostgreSQL names
+
+
+BAD_NAMES = ["app; DROP TABLE items", "app\nx", "1app", "-app", "app.x", 'a"b', "", "a" * 64, "appé"]
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+@pytest.mark.parametrize(
+    "main, args",
+    [
+        (pg_backup.main, dict(backup_dir="/nonexistent")),
+        (pg_restore.main, dict(path="/nonexistent.dump")),
+        (pg_fingerprint.main, dict()),
+        (pg_changes.main, dict(backup="/nonexistent.dump")),
+    ],
+    ids=["pg_backup", "pg_restore", "pg_fingerprint", "pg_changes"],
+)
+def test_pg_modules_refuse_a_database_name_before_connecting(run_module, main, args, name):
+    result, failed = run_module(main, dict(args, database=name, password=SECRET))
+    assert failed
+    assert result["msg"] == (
+        "database %r is not a plain PostgreSQL name: letters, digits, _ and -, starting with a letter or _, at most "
+        "63 bytes; give the name as it was created, for example golive_app. Nothing was changed." % name
+    )
+    assert SECRET not in json.dumps(result)
+
+
+@pytest.mark.parametrize(
+    "main, args",
+    [
+        (pg_restore.main, dict(path="/nonexistent.dump", database="app")),
+        (pg_backup_verify.main, dict(path="/nonexistent.dump")),
+    ],
+    ids=["pg_restore", "pg_backup_verify"],
+)
+def test_pg_modules_refuse_a_maintenance_db_name(run_module, main, args):
+    result, failed = run_module(main, dict(args, maintenance_db="postgres; DROP DATABASE app"))
+    assert failed and result["msg"].startswith("maintenance_db 'postgres; DROP DATABASE app' is not a plain PostgreSQL")
+
+
+class Connected(Exception):
+    """The module got as far as connecting."""
+
+
+@pytest.mark.parametrize("name", ["golive_app", "golive_shop", "myapp_test", "golive-app", "_x", "A1", "a" * 63])
+@pytest.mark.parametrize(
+    "main, args",
+    [
+        (pg_backup.main, dict(backup_dir="/nonexistent")),
+        (pg_restore.main, dict(path="/nonexistent.dump")),
+        (pg_fingerprint.main, dict()),
+        (pg_changes.main, dict(backup="/nonexistent.dump")),
+    ],
+    ids=["pg_backup", "pg_restore", "pg_fingerprint", "pg_changes"],
+)
+def test_pg_names_in_use_stay_valid(run_module, monkeypatch, main, args, name):
+    def connect(self):
+        raise Connected()
+
+    monkeypatch.setattr(_pg.Connection, "__enter__", connect)
+    with pytest.raises(Connected):
+        run_module(main, dict(args, database=name))
