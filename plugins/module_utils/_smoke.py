@@ -88,7 +88,7 @@ def validate(checks, base_url=None):
     """
     if not checks:
         raise GoliveError("checks is empty: declare at least one check")
-    if base_url is not None:
+    if base_url:  # empty is unset, as the verify role passes it when every check's url is full
         check_url("base_url", base_url, example="http://127.0.0.1:8000")
     names = set()
     out = []

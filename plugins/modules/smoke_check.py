@@ -69,7 +69,7 @@ options:
       - Prefix of every relative check V(url), for example V(http://127.0.0.1:8000).
       - A service behind a unix socket can be written V(unix:/run/app/app.sock:).
       - Another scheme than C(http://) or C(https://), no host, a space or a control character is
-        refused before any request.
+        refused before any request. An empty O(base_url) is the same as none.
     type: str
   unix_socket:
     description:

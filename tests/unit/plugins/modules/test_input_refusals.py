@@ -196,6 +196,15 @@ def test_smoke_check_refuses_a_url_before_any_request(run_module, args, says, ch
     assert "checks" not in result
 
 
+def test_smoke_check_empty_base_url_is_unset(run_module, monkeypatch):
+    calls = []
+    monkeypatch.setattr(_http, "request", lambda url, **kw: calls.append(url) or _http.Response(200, {}, b"", 0.001))
+    result, failed = run_module(smoke_check.main, dict(base_url="", checks=[dict(url="http://127.0.0.1:8000/ok")]))
+    assert not failed and calls == ["http://127.0.0.1:8000/ok"]
+    result, failed = run_module(smoke_check.main, dict(base_url="", checks=[dict(url="/ok")]))
+    assert failed and "checks[0]: url '/ok' is relative but base_url is not set" in result["msg"]
+
+
 def test_smoke_check_refusal_masks_credentials(run_module):
     args = dict(checks=[dict(name="x", url="ftp://ops:%s@127.0.0.1/?api_key=%s" % (SECRET, SECRET))])
     result, failed = run_module(smoke_check.main, args)
