@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The database password never shows: not in ansible-playbook -vvv output, not in
 any process's argv or environment on db1 while the PostgreSQL modules run, and
-no PGPASSFILE directory is left behind (targets/pg_secrets/secrets.yml)."""
+no PGPASSFILE directory is left behind (playbooks/pg_secrets/secrets.yml)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PLAYBOOK = ROOT / "tests/integration/targets/pg_secrets/secrets.yml"
+PLAYBOOK = ROOT / "tests/integration/playbooks/pg_secrets/secrets.yml"
 HOST = "golive-lab-db1"
 STOP = "/tmp/golive-test-pg-secrets.stop"
 
