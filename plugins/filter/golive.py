@@ -89,8 +89,9 @@ def input_problems(inputs):
             problems.append("%s must be an http:// or https:// URL without spaces" % name)
     for name, value in sorted((inputs.get("paths") or {}).items()):
         text = "%s" % (value,)
-        if not text.startswith("/") or "/../" in text + "/" or _CONTROL.search(text):
-            problems.append("%s %r must be an absolute path without '..'" % (name, text))
+        parts = text[1:].split("/")
+        if not text.startswith("/") or (text != "/" and any(p in ("", ".", "..") for p in parts)) or _CONTROL.search(text):
+            problems.append("%s %r must be an absolute path without '.', '..', '//' or a trailing '/'" % (name, text))
     for name, value in sorted((inputs.get("relative_paths") or {}).items()):
         for item in value or []:
             text = "%s" % (item,)

@@ -175,6 +175,7 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     try:
+        _pg.check_name("database", p["database"])
         _pg_schema_undo.check_params(p)
         with _pg.Connection(module, p) as conn:
             result = _pg_schema_undo.undo(module, conn, p)

@@ -542,6 +542,8 @@ def main():
         supports_check_mode=True,
     )
     try:
+        if module.params["database"]:
+            _pg.check_name("database", module.params["database"])
         result = _release_log.run(module, lambda: _pg.Connection(module, module.params))
     except GoliveError as err:
         module.fail_json(msg="%s" % err, **err.result)

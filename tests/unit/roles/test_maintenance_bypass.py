@@ -147,6 +147,16 @@ def lb(tmp_path_factory):
     )
     (tmp / "play.yml").write_text(PLAYBOOK.format(nginx=NGINX, tmp=tmp, root=ROOT, port=port))
     nginx = subprocess.Popen([NGINX, "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-g", "daemon off;"])
+    try:
+        yield from _serve(tmp, app, port)
+    finally:
+        # Also when the first play fails: no nginx is left running after the tests.
+        nginx.terminate()
+        nginx.wait(10)
+        app.shutdown()
+
+
+def _serve(tmp, app, port):
     for _attempt in range(50):
         if (tmp / "nginx.pid").exists():
             break
@@ -192,9 +202,6 @@ def lb(tmp_path_factory):
 
     first = play()
     yield dict(tmp=tmp, play=play, get=get, token=token, access_log=access_log, first=first)
-    nginx.terminate()
-    nginx.wait(10)
-    app.shutdown()
 
 
 def task_status(proc, name):
