@@ -332,3 +332,14 @@ def test_input_problems_accepts_names(name, value, kind):
 def test_input_problems_refuses_names_that_are_fragments(name, value, kind, says):
     problems = input_problems({"names": {name: [value, kind]}})
     assert len(problems) == 1 and name in problems[0] and says in problems[0], problems
+
+
+@pytest.mark.parametrize("path", ["/var/lib/runbook-golive/", "/var/./lib", "/var//lib", "/var/lib/..", "/a\nb", "var/lib"])
+def test_input_problems_refuses_paths_the_modules_would_refuse_mid_run(path):
+    problems = input_problems({"paths": {"golive_state_dir": path}})
+    assert len(problems) == 1 and "golive_state_dir" in problems[0], problems
+
+
+@pytest.mark.parametrize("path", ["/", "/var/lib/runbook-golive", "/srv/app-1/releases"])
+def test_input_problems_accepts_plain_absolute_paths(path):
+    assert input_problems({"paths": {"golive_state_dir": path}}) == []
