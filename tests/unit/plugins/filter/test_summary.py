@@ -484,11 +484,6 @@ def test_golive_without_prepare_and_its_checks_stops_before_changing_anything(tm
     assert "changed:" not in proc.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="roles/finish/tasks/main.yml's 'Notify the team' has no tags: [notify] yet, so --skip-tags notify "
-    "would still notify",
-)
 def test_skip_tags_notify_leaves_out_only_the_notification(tmp_path):
     every = _task_tags(_playbook(tmp_path, "--list-tasks").stdout)
     without = _task_tags(_playbook(tmp_path, "--list-tasks", "--skip-tags", "notify").stdout)
