@@ -66,6 +66,116 @@ def run(module, argv, what=None, check=True, cwd=None, env=None, data=None, bina
     return done
 
 
+class Bounded(Completed):
+    """Result of ``run_bounded``: a Completed whose ``out`` is the end of what the command wrote
+    (stdout and stderr together), with ``timed_out``, ``output_bytes`` (all it wrote) and
+    ``truncated`` (``out`` is only the end of it)."""
+
+    def __init__(self, argv, rc, out, seconds, timed_out, output_bytes, truncated):
+        super(Bounded, self).__init__(argv, rc, out, "", seconds)
+        self.timed_out = timed_out
+        self.output_bytes = output_bytes
+        self.truncated = truncated
+
+
+def _signal_group(pgid, signum):
+    """Send ``signum`` to every process of group ``pgid``; a group already gone is no error."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
+
+
+def _group_alive(pgid):
+    """Whether a process of group ``pgid`` still runs. A zombie does not: it waits only for its
+    parent, or init, to reap it, which may take a while (read from /proc where there is one)."""
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        entries = None
+    if entries is None:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return True
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            continue  # ended meanwhile
+        # After the command's name: state, ppid, pgrp.
+        if len(fields) > 2 and fields[2] == "%d" % pgid and fields[0] not in ("Z", "X"):
+            return True
+    return False
+
+
+def _group_ended(proc, seconds):
+    """Wait up to ``seconds`` for ``proc`` and every process of its group to end; whether they did."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if proc.poll() is not None and not _group_alive(proc.pid):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
+def run_bounded(module, argv, timeout, what=None, cwd=None, env=None, keep=4096, grace=5.0):
+    """Run ``argv`` (a list, never a shell string) for at most ``timeout`` seconds.
+
+    For a command whose end is not certain, such as a team's own test suite. It runs
+    in a session and process group of its own, reads nothing (stdin is /dev/null) and
+    writes stdout and stderr together, in the order it wrote them, to a temp file of
+    which only the last ``keep`` bytes are read back. At ``timeout`` its whole process
+    group gets SIGTERM, and what of it still runs ``grace`` seconds later SIGKILL; what
+    it leaves running in its group when it ends by itself is killed too, so nothing it started outlives it. The
+    environment is the module's plus ``env``, as in ``run``. Judge the result by
+    ``rc`` and ``timed_out``: only a command that cannot be started raises GoliveError.
+    """
+    if not isinstance(argv, (list, tuple)):
+        raise TypeError("argv must be a list")
+    argv = ["%s" % a for a in argv]
+    environ = dict(os.environ)
+    environ.update(getattr(module, "run_command_environ_update", None) or {})
+    environ.update(env or {})
+    with tempfile.TemporaryFile() as outfile:
+        start = time.monotonic()
+        try:
+            proc = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                env=environ,
+                stdin=subprocess.DEVNULL,
+                stdout=outfile,
+                stderr=subprocess.STDOUT,
+                close_fds=True,
+                start_new_session=True,
+            )
+        except OSError as err:
+            raise GoliveError("%s failed: cannot start %s: %s" % (what or argv[0], argv[0], err.strerror or err))
+        timed_out = False
+        try:
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                _signal_group(proc.pid, signal.SIGTERM)
+                _group_ended(proc, grace)
+        finally:
+            # Also on an error here (the module interrupted): the group never outlives the call.
+            _signal_group(proc.pid, signal.SIGKILL)
+            rc = proc.wait()
+        seconds = time.monotonic() - start
+        size = outfile.seek(0, os.SEEK_END)
+        outfile.seek(max(0, size - keep))
+        data = outfile.read()
+    return Bounded(argv, rc, data.decode("utf-8", "replace"), seconds, timed_out, size, size > keep)
+
+
 class Account:
     """A user of the host to run commands as (see ``account``): name, uid, gid, every group, home."""
 
