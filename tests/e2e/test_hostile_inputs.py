@@ -78,6 +78,10 @@ PLAYBOOK_INPUTS = [
     ("golive.yml", OK + j(deploy_migrate_user="root user"), "deploy_migrate_user holds"),
     # An inventory without the app group (a forgotten -i) would match no host and exit 0.
     ("golive.yml", OK + ["-e", "golive_app_group_name=web"], "has no hosts in the group 'web'"),
+    # Tags: the phases stand on each other; only the whole run and --skip-tags notify are safe.
+    ("golive.yml", OK + ["--skip-tags", "finish"], "finish"),
+    ("golive.yml", OK + ["--tags", "rollout"], "rollout"),
+    ("golive.yml", OK + ["--skip-tags", "always,prepare"], "Nothing was changed."),
     # The manual rollback takes the same rules.
     ("rollback.yml", j(golive_rollback_to="v1.0.0;id"), "is not a release tag"),
     ("rollback.yml", j(golive_rollback_to="v1.0.0", golive_owner="bob\n"), "golive_owner"),

@@ -472,19 +472,12 @@ def test_golive_refuses_before_anything_runs_on_the_hosts(tmp_path, args, refuse
 
 
 def test_golive_without_prepare_and_its_checks_stops_before_changing_anything(tmp_path):
-    # --skip-tags always skips every check a task makes: the phases after prepare then stop at
-    # their first task (the state prepare leaves is missing), before they change anything.
+    # --skip-tags always,prepare skips the check of the tags and prepare with it: the next phase
+    # refuses at its first task, with the same message, before it changes anything.
     proc = _playbook(tmp_path, "--skip-tags", "always,prepare")
     assert proc.returncode != 0
     tasks = re.findall(r"^TASK \[(.+?)\]", proc.output, re.M)
-    assert tasks == [
-        "runbook.golive.golive : Find the hosts that did not finish the phase, prepare",
-        "Skip when there is nothing to migrate",
-    ]
-    assert "changed:" not in proc.output
-
-
-def test_skip_tags_notify_leaves_out_only_the_notification(tmp_path):
-    every = _task_tags(_playbook(tmp_path, "--list-tasks").stdout)
-    without = _task_tags(_playbook(tmp_path, "--list-tasks", "--skip-tags", "notify").stdout)
-    assert set(every) - set(without) == set(["runbook.golive.finish : Notify the team"])
+    assert tasks == ["runbook.golive.golive : Refuse a run whose choice of tags was not checked"]
+    assert "--skip-tags always,prepare is not safe" in " ".join(proc.output.split())
+    assert "Nothing was changed." in proc.output
+    assert "changed: [" not in proc.output and "changed: true" not in proc.output
