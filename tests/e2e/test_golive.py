@@ -100,6 +100,14 @@ def test_v110_goes_live_without_losing_a_request_or_a_row():
     assert record["environment"] == "lab"
     assert len(record["backup_checksum"]) == 64
     assert set(record["phases"]) >= {"prepare", "migrate", "rollout", "verify", "finish"}
+    # The run ends with its summary, made from that record.
+    for line in (
+        "outcome: GO: v1.1.0 is live on lab, verified",
+        "version: v1.1.0 (commit %s), previous v1.0.0" % tag_sha("v1.1.0")[:12],
+        "hosts: app1, app2 run v1.1.0",
+        "rollback: none needed",
+    ):
+        assert line in run.flat, run.output[-3000:]
 
 
 def test_rerunning_the_live_version_changes_nothing():
@@ -256,6 +264,9 @@ def test_status_shows_what_runs_where_and_the_history():
     # written while the database did not answer (test_failures.py) was copied in its place later.
     assert "release log: chain intact" in run.flat, run.output[-3000:]
     assert "maintenance mode off" in run.output
+    # The newest record's summary, the lines the go-live itself ended with.
+    assert "outcome: GO: v1.5.0 is live on lab, verified" in run.flat, run.output[-3000:]
+    assert "approved by Carol Approver" in run.flat
     expected = [["lab", "v1.4.0", "rollback"], ["lab", "v1.3.0", "rollback"], ["lab", "v1.2.0", "rollback"]]
     assert [entry for entry in history if entry in expected] == expected, run.output[-3000:]
 
