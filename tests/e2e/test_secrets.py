@@ -17,6 +17,7 @@ __metaclass__ = type
 import http.server
 import json
 import os
+import pwd
 import secrets
 import subprocess
 import tempfile
@@ -247,3 +248,49 @@ def test_no_secret_shows_in_output_processes_records_notifications_or_files(plan
     assert any(p.startswith("/bot" + planted["telegram token"] + "/") for p in paths), paths
     texts = " ".join(r["body"] for r in receiver.requests)
     assert "v1.5.0" in texts and "v1.6.0" in texts
+
+
+# Every file and directory a go-live writes, with what may read or change it: (host, find
+# arguments, the owner it must have, the mode bits it must not have). A host of "controller" is
+# this machine. Modes are checked as "none of these bits", so a stricter mode passes.
+WRITTEN = [
+    # The run's state: the lock, the journal and the release log, root only.
+    ("app1", ["/var/lib/runbook-golive", "-maxdepth", "0"], "root", 0o077),
+    ("app1", ["/var/lib/runbook-golive/locks"], "root", 0o077),
+    ("app1", ["/var/lib/runbook-golive", "-maxdepth", "1", "-type", "f"], "root", 0o137),
+    # Backups and their manifests on the database host; file tree archives on the app hosts.
+    ("db1", ["/var/backups/runbook-golive"], "root", 0o077),
+    ("app1", ["/var/backups/runbook-golive/files"], "root", 0o077),
+    ("app2", ["/var/backups/runbook-golive/files"], "root", 0o077),
+    # Release code: the app reads it and cannot change it (root runs its migrations' downgrade).
+    ("app1", ["/srv/golive-app/releases", "-not", "-type", "l"], "root", 0o022),
+    ("app2", ["/srv/golive-app/releases", "-not", "-type", "l"], "root", 0o022),
+    # The env file (secrets) and the load balancer's bypass token.
+    ("app1", ["/etc/golive-app/app.env"], "root", 0o077),
+    ("lb1", ["/etc/nginx/golive/golive-app-bypass.conf"], "root", 0o077),
+    # The artifacts on the controller, built from the tags.
+    ("controller", [str(ROOT / ".build" / "artifacts")], None, 0o077),
+]
+
+
+def test_every_file_a_go_live_wrote_has_its_owner_and_mode():
+    problems = []
+    for host, find, owner, forbidden in WRITTEN:
+        argv = ["find", *find, "-printf", "%m %u %p\\n"]
+        proc = (
+            subprocess.run(argv, capture_output=True, text=True, check=False)
+            if host == "controller"
+            else dexec(host, *argv, check=False)
+        )
+        lines = proc.stdout.splitlines()
+        if proc.returncode != 0 or not lines:
+            problems.append("%s: %s: nothing found (%s)" % (host, find[0], proc.stderr.strip()))
+            continue
+        for line in lines:
+            mode, user, path = line.split(" ", 2)
+            expected_owner = owner or pwd.getpwuid(os.getuid()).pw_name
+            if user != expected_owner or int(mode, 8) & forbidden:
+                problems.append(
+                    "%s: %s is %s %s (want owner %s, none of %o)" % (host, path, mode, user, expected_owner, forbidden)
+                )
+    assert problems == []
