@@ -12,6 +12,7 @@ import re
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.runbook.golive.plugins.module_utils._pg_fingerprint import object_differences
+from ansible_collections.runbook.golive.plugins.module_utils._smoke_command import problems as smoke_command_problems
 
 # A tag git accepts and a release directory name can hold: no "..", no leading "-" or ".".
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
@@ -66,7 +67,8 @@ def input_problems(inputs):
     ``inputs`` holds ``versions`` (name -> tag), ``owner``, ``urls`` (name -> URL or ""),
     ``paths`` (name -> path), ``relative_paths`` (name -> list of paths inside the release),
     ``numbers`` (name -> [value, minimum]), ``names`` (name -> [value or list of values, kind],
-    kind one of label, unix_user, unit, sql_name, sql_table).
+    kind one of label, unix_user, unit, sql_name, sql_table), ``smoke_commands`` ([the verify
+    role's verify_smoke_commands, the inventory's host names]).
     """
     if not isinstance(inputs, dict):
         raise AnsibleFilterError("input_problems takes a dict of the run's inputs")
@@ -113,6 +115,9 @@ def input_problems(inputs):
             text = "%s" % (item,)
             if not pattern.match(text):
                 problems.append("%s holds %r, which is not %s" % (name, text[:80], meaning))
+    if "smoke_commands" in inputs:
+        commands, hosts = inputs["smoke_commands"]
+        problems.extend(smoke_command_problems(commands, hosts))
     for name, spec in sorted((inputs.get("numbers") or {}).items()):
         value, minimum = spec
         try:

@@ -189,6 +189,36 @@ def test_v140_wrong_version_is_rolled_back():
     assert release_log()[0]["decision"] == "rollback"
 
 
+def test_v150_failing_team_smoke_command_rolls_back_both_hosts_and_the_database():
+    # The team's own smoke suite (verify_smoke_commands) is a gate like the HTTP checks: it
+    # fails, and every host and the database return to v1.1.0 while users keep writing.
+    db_before = table_fingerprints()
+    rows_before = items_rows()
+    team_smoke = {
+        "name": "team smoke",
+        "argv": ["sh", "-c", "echo smoke $GOLIVE_VERSION at $GOLIVE_URL; exit 3"],
+        "timeout": 30,
+    }
+    with Traffic() as traffic:
+        run = golive("v1.5.0", "-e", json.dumps({"verify_smoke_commands": [team_smoke]}))
+        time.sleep(1)
+    assert run.returncode != 0
+    assert "failed at verify" in run.output, run.output[-4000:]
+    assert "smoke command 'team smoke' failed" in run.flat, run.output[-4000:]
+    assert traffic.failures == [], traffic.failures[:10]
+    assert_fleet("v1.1.0")
+    assert_schema_kept(db_before, written=("items",))
+    assert_writes_kept(rows_before, traffic)
+    assert_settled()
+    record = release_log()[0]
+    assert (record["version"], record["decision"], record["extra"]["failed_phase"]) == ("v1.5.0", "rollback", "verify")
+    assert record["smoke"]["failed_checks"] == ["team smoke"]
+    command = record["smoke"]["commands"][0]
+    assert (int(command["rc"]), command["timed_out"] in (True, "True", "true")) == (3, False)
+    # The command saw the release under test.
+    assert "smoke v1.5.0 at http" in command["output"]
+
+
 def test_v150_slow_start_goes_live_unseen_and_a_second_go_live_is_refused_by_the_lock():
     traffic = Traffic().__enter__()
     first = subprocess.Popen(

@@ -158,6 +158,7 @@ def planted():
         "smoke url password": "smk" + secrets.token_hex(12),
         "smoke header": "hdr" + secrets.token_hex(12),
         "env file value": "env" + secrets.token_hex(12),
+        "smoke command env": "cmd" + secrets.token_hex(12),
     }
     # The env file the app and its migrations read gets one more secret line.
     saved = {host: dexec(host, "cat", ENV_FILE).stdout for host in APP_HOSTS}
@@ -188,7 +189,14 @@ def test_no_secret_shows_in_output_processes_records_notifications_or_files(plan
             "headers": {"Authorization": "Bearer " + planted["smoke header"]},
         },
     ]
+    # The team's smoke command gets a token in its environment, and prints it.
+    command = {
+        "name": "team smoke",
+        "argv": ["sh", "-c", "echo token=$SMOKE_TOKEN; echo $SMOKE_TOKEN"],
+        "env": {"SMOKE_TOKEN": planted["smoke command env"]},
+    }
     common = {
+        "verify_smoke_commands": [command],
         "verify_smoke_checks": checks,
         "verify_smoke_base_url": "http://smoker:%s@127.0.0.1" % planted["smoke url password"],
     }

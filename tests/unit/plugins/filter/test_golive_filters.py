@@ -343,3 +343,12 @@ def test_input_problems_refuses_paths_the_modules_would_refuse_mid_run(path):
 @pytest.mark.parametrize("path", ["/", "/var/lib/runbook-golive", "/srv/app-1/releases"])
 def test_input_problems_accepts_plain_absolute_paths(path):
     assert input_problems({"paths": {"golive_state_dir": path}}) == []
+
+
+def test_input_problems_checks_the_smoke_commands_before_the_lock():
+    ok = [{"name": "team smoke", "argv": ["pytest", "-m", "smoke"], "host": "app1", "timeout": 60}]
+    assert input_problems({"smoke_commands": [ok, ["app1", "app2"]]}) == []
+    shell = [{"name": "team smoke", "argv": "pytest -m smoke"}]
+    elsewhere = [{"name": "team smoke", "argv": ["pytest"], "host": "ci1"}]
+    assert len(input_problems({"smoke_commands": [shell, ["app1"]]})) == 1
+    assert "ci1" in " ".join(input_problems({"smoke_commands": [elsewhere, ["app1"]]}))
