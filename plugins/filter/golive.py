@@ -31,7 +31,10 @@ _NAMES = {
         re.compile(r"^[A-Za-z0-9_.@:-]{1,240}\.(service|socket|target|timer)\Z"),
         "a systemd unit name ending in .service, .socket, .target or .timer (e.g. myapp.service)",
     ),
-    "sql_name": (re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}\Z"), "a PostgreSQL name of letters, digits and _ (e.g. myapp)"),
+    "sql_name": (
+        re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}\Z"),
+        "a PostgreSQL name of letters, digits and _ (e.g. myapp)",
+    ),
     "sql_table": (
         re.compile(r"^([A-Za-z_][A-Za-z0-9_]{0,62}\.)?[A-Za-z_][A-Za-z0-9_]{0,62}\Z"),
         "a table name, optionally schema.table, of letters, digits and _",
@@ -92,7 +95,11 @@ def input_problems(inputs):
     for name, value in sorted((inputs.get("paths") or {}).items()):
         text = "%s" % (value,)
         parts = text[1:].split("/")
-        if not text.startswith("/") or (text != "/" and any(p in ("", ".", "..") for p in parts)) or _CONTROL.search(text):
+        if (
+            not text.startswith("/")
+            or (text != "/" and any(p in ("", ".", "..") for p in parts))
+            or _CONTROL.search(text)
+        ):
             problems.append("%s %r must be an absolute path without '.', '..', '//' or a trailing '/'" % (name, text))
     for name, value in sorted((inputs.get("relative_paths") or {}).items()):
         for item in value or []:

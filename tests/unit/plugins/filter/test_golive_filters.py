@@ -334,7 +334,9 @@ def test_input_problems_refuses_names_that_are_fragments(name, value, kind, says
     assert len(problems) == 1 and name in problems[0] and says in problems[0], problems
 
 
-@pytest.mark.parametrize("path", ["/var/lib/runbook-golive/", "/var/./lib", "/var//lib", "/var/lib/..", "/a\nb", "var/lib"])
+@pytest.mark.parametrize(
+    "path", ["/var/lib/runbook-golive/", "/var/./lib", "/var//lib", "/var/lib/..", "/a\nb", "var/lib"]
+)
 def test_input_problems_refuses_paths_the_modules_would_refuse_mid_run(path):
     problems = input_problems({"paths": {"golive_state_dir": path}})
     assert len(problems) == 1 and "golive_state_dir" in problems[0], problems
