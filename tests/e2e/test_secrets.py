@@ -262,22 +262,26 @@ def test_no_secret_shows_in_output_processes_records_notifications_or_files(plan
 # arguments, the owner it must have, the mode bits it must not have). A host of "controller" is
 # this machine. Modes are checked as "none of these bits", so a stricter mode passes.
 WRITTEN = [
-    # The run's state: the lock, the journal and the release log, root only.
-    ("app1", ["/var/lib/runbook-golive", "-maxdepth", "0"], "root", 0o077),
-    ("app1", ["/var/lib/runbook-golive/locks"], "root", 0o077),
-    ("app1", ["/var/lib/runbook-golive", "-maxdepth", "1", "-type", "f"], "root", 0o137),
-    # Backups and their manifests on the database host; file tree archives on the app hosts.
-    ("db1", ["/var/backups/runbook-golive"], "root", 0o077),
+    # The run's state: nobody but root changes it; the journals and the lock are root's alone.
+    ("app1", ["/var/lib/runbook-golive", "-maxdepth", "0"], "root", 0o022),
+    ("app1", ["/var/lib/runbook-golive/locks", "/var/lib/runbook-golive/runs"], "root", 0o077),
+    ("app1", ["/var/lib/runbook-golive", "-maxdepth", "1", "-name", "*.run.json*"], "root", 0o077),
+    ("app1", ["/var/lib/runbook-golive", "-maxdepth", "1", "-name", "*releases.jsonl"], "root", 0o137),
+    # Backups and their manifests on the database host (written by pg_dump as postgres), file
+    # tree archives on the app hosts: their owner's alone.
+    ("db1", ["/var/backups/runbook-golive"], "postgres", 0o077),
     ("app1", ["/var/backups/runbook-golive/files"], "root", 0o077),
     ("app2", ["/var/backups/runbook-golive/files"], "root", 0o077),
-    # Release code: the app reads it and cannot change it (root runs its migrations' downgrade).
+    # Release code: the app reads it and cannot change it.
     ("app1", ["/srv/golive-app/releases", "-not", "-type", "l"], "root", 0o022),
     ("app2", ["/srv/golive-app/releases", "-not", "-type", "l"], "root", 0o022),
     # The env file (secrets) and the load balancer's bypass token.
     ("app1", ["/etc/golive-app/app.env"], "root", 0o077),
+    ("app2", ["/etc/golive-app/app.env"], "root", 0o077),
     ("lb1", ["/etc/nginx/golive/golive-app-bypass.conf"], "root", 0o077),
-    # The artifacts on the controller, built from the tags.
-    ("controller", [str(ROOT / ".build" / "artifacts")], None, 0o077),
+    # The artifacts on the controller: a directory of this user's alone, files nobody else changes.
+    ("controller", [str(ROOT / ".build" / "artifacts"), "-maxdepth", "0"], None, 0o077),
+    ("controller", [str(ROOT / ".build" / "artifacts"), "-type", "f"], None, 0o022),
 ]
 
 
