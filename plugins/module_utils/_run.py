@@ -136,12 +136,7 @@ def run_bounded(module, argv, timeout, what=None, cwd=None, env=None, keep=4096,
     environment is the module's plus ``env``, as in ``run``. Judge the result by
     ``rc`` and ``timed_out``: only a command that cannot be started raises GoliveError.
     """
-    if not isinstance(argv, (list, tuple)):
-        raise TypeError("argv must be a list")
-    argv = ["%s" % a for a in argv]
-    environ = dict(os.environ)
-    environ.update(getattr(module, "run_command_environ_update", None) or {})
-    environ.update(env or {})
+    argv, environ = _argv_environ(module, argv, env)
     with tempfile.TemporaryFile() as outfile:
         start = time.monotonic()
         try:
@@ -388,12 +383,7 @@ def spawn(module, argv, what=None, env=None, stdin=False, stdout=True):
     ``stdout`` are True for a pipe the caller writes or reads, False for none,
     or a file (object or descriptor, such as another command's ``stdout``).
     """
-    if not isinstance(argv, (list, tuple)):
-        raise TypeError("argv must be a list")
-    argv = ["%s" % a for a in argv]
-    environ = dict(os.environ)
-    environ.update(getattr(module, "run_command_environ_update", None) or {})
-    environ.update(env or {})
+    argv, environ = _argv_environ(module, argv, env)
     errfile = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
     try:
         proc = subprocess.Popen(
@@ -467,3 +457,14 @@ def pipeline(module, commands, what=None, env=None, stdout=True):
             proc.kill()
         raise
     return Pipeline(procs, what)
+
+
+def _argv_environ(module, argv, env):
+    """``argv`` as text, and the environment of a command the module starts itself: the
+    module's, with what Ansible adds to a module's commands and ``env``."""
+    if not isinstance(argv, (list, tuple)):
+        raise TypeError("argv must be a list")
+    environ = dict(os.environ)
+    environ.update(getattr(module, "run_command_environ_update", None) or {})
+    environ.update(env or {})
+    return ["%s" % a for a in argv], environ
