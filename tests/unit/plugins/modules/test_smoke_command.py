@@ -460,7 +460,7 @@ def test_a_bad_entry_fails_the_gate_before_anything_runs(gates):
     record, log = gates["bad"]
     assert not gates["marker"].exists()
     assert (
-        "verify_smoke_commands[1] (second): argv is a list such as [pytest, -m, smoke], not a shell string"
+        "verify_smoke_commands[1] ('second'): argv is a list such as [pytest, -m, smoke], not a shell string"
         in record["why"]
     ), log
     assert record["summary"]["commands"] == []
