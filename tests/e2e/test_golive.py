@@ -191,12 +191,13 @@ def test_v140_wrong_version_is_rolled_back():
 
 def test_v150_failing_team_smoke_command_rolls_back_both_hosts_and_the_database():
     # The team's own smoke suite (verify_smoke_commands) is a gate like the HTTP checks: it
-    # fails, and every host and the database return to v1.1.0 while users keep writing.
+    # fails on v1.5.0, and every host and the database return to v1.1.0 while users keep
+    # writing; the same suite then passes on v1.1.0, which verifies the rollback.
     db_before = table_fingerprints()
     rows_before = items_rows()
     team_smoke = {
         "name": "team smoke",
-        "argv": ["sh", "-c", "echo smoke $GOLIVE_VERSION at $GOLIVE_URL; exit 3"],
+        "argv": ["sh", "-c", 'echo smoke $GOLIVE_VERSION at $GOLIVE_URL; test "$GOLIVE_VERSION" != v1.5.0 || exit 3'],
         "timeout": 30,
     }
     with Traffic() as traffic:
@@ -215,8 +216,11 @@ def test_v150_failing_team_smoke_command_rolls_back_both_hosts_and_the_database(
     assert record["smoke"]["failed_checks"] == ["team smoke"]
     command = record["smoke"]["commands"][0]
     assert (int(command["rc"]), command["timed_out"] in (True, "True", "true")) == (3, False)
-    # The command saw the release under test.
+    # The command saw the release under test, and passed on the one the fleet returned to.
     assert "smoke v1.5.0 at http" in command["output"]
+    rollback_commands = record["extra"]["rollback_smoke"]["commands"]
+    assert [(c["name"], c["passed"] in (True, "True", "true")) for c in rollback_commands] == [("team smoke", True)]
+    assert "smoke v1.1.0 at http" in rollback_commands[0]["output"]
 
 
 def test_v150_slow_start_goes_live_unseen_and_a_second_go_live_is_refused_by_the_lock():
