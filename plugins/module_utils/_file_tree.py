@@ -14,6 +14,7 @@ import shutil
 import stat
 import tarfile
 
+from ansible_collections.runbook.golive.plugins.module_utils import _paths
 from ansible_collections.runbook.golive.plugins.module_utils._errors import GoliveError
 from ansible_collections.runbook.golive.plugins.module_utils._io import fsync_dir
 
@@ -197,9 +198,8 @@ def archive_trees(p, check_mode):
     check_release_id(p["release_id"])
     if p["keep"] < 1:
         raise GoliveError("keep is %d; keep at least 1 archive per tree (this release's)" % p["keep"])
-    if not p["dest"] or not os.path.isabs(p["dest"]):
-        raise GoliveError("dest %r is not an absolute path; give the directory of the archives" % (p["dest"],))
-    dest = os.path.normpath(p["dest"])
+    # The directory archives are written to, checked as every path a module writes is.
+    dest = _paths.check_absolute("dest", p["dest"], "/var/backups/runbook-golive/files")
     trees = check_trees(p["paths"])
     for path in trees:
         if not os.path.isdir(path):

@@ -311,3 +311,20 @@ def test_a_tree_given_as_a_link_is_archived_as_its_directory(tmp_path):
     entry = archived(tmp_path, [str(tmp_path / "media")])["trees"][0]
     with tarfile.open(entry["archive"]) as tar:
         assert tar.extractfile("./y.txt").read() == b"y"
+
+
+@pytest.mark.parametrize(
+    "dest, says",
+    [
+        ("archives", "is a relative path"),
+        ("/var/backups/../etc", "has a '..' part"),
+        ("/var/backups/", "an empty part"),
+    ],
+)
+def test_an_archive_directory_not_written_plainly_is_refused_before_anything_is_made(tmp_path, dest, says):
+    tree = tmp_path / "media"
+    tree.mkdir()
+    p = dict(paths=[str(tree)], dest=dest, release_id=R1, keep=5)
+    with pytest.raises(GoliveError, match=says):
+        _file_tree.archive_trees(p, False)
+    assert not os.path.exists("archives") and not os.path.exists("/var/backups/../etc/" + R1)
